@@ -1,0 +1,9 @@
+"""Framework-free allocators: price history known at a decision time -> target weights.
+
+Nothing in this package imports backtrader. See :mod:`allocators.base` for the contract.
+"""
+
+from allocators.base import Allocator, validate_weights
+from allocators.naive import BuyAndHold, EqualWeight, FixedWeights
+
+__all__ = ["Allocator", "validate_weights", "EqualWeight", "FixedWeights", "BuyAndHold"]

@@ -1,0 +1,1 @@
+"""Performance metrics (pure functions in :mod:`analyzers.metrics`) and Backtrader analyzers."""

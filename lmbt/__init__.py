@@ -1,0 +1,1 @@
+"""Shared core of the plugin: the error hierarchy and data-folder lookup."""
