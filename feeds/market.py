@@ -1,0 +1,129 @@
+"""One entry point for market data: load, validate, filter, align.
+
+``load_market`` returns a :class:`Market`: aligned OHLCV frames per ticker plus what a report
+needs to say where the data came from (source label, synthetic flag, fingerprint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import backtrader as bt
+import pandas as pd
+
+from feeds import calendar as cal
+from feeds.bt_feeds import add_frames
+from feeds.csv_source import load_csv_folder
+from lmbt.errors import ConfigError
+
+SOURCES = ("csv", "synthetic", "yahoo")
+
+
+@dataclass
+class Market:
+    """Aligned daily data for several tickers.
+
+    Attributes:
+        frames: ticker -> DataFrame (Open, High, Low, Close, Volume, Tradable), same index.
+        source: "csv", "synthetic" or "yahoo".
+        label: human description for reports (says "synthetic" for generated data).
+        calendar: "intersection" or "union".
+        fingerprint: JSON-able dict (file hashes or generator seed, tickers, dates).
+    """
+
+    frames: dict[str, pd.DataFrame]
+    source: str
+    label: str
+    calendar: str
+    fingerprint: dict = field(default_factory=dict)
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self.frames)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return next(iter(self.frames.values())).index
+
+    @property
+    def synthetic(self) -> bool:
+        return self.source == "synthetic"
+
+    def closes(self) -> pd.DataFrame:
+        """Close prices, one column per ticker (stale rows carry the previous close)."""
+        return pd.DataFrame({t: f["Close"] for t, f in self.frames.items()})
+
+    def periods_per_year(self) -> float:
+        return cal.periods_per_year(self.index)
+
+    def add_to(self, cerebro: bt.Cerebro):
+        """Add one Backtrader feed per ticker, named by ticker."""
+        return add_frames(cerebro, self.frames)
+
+
+def _fingerprint(source: str, tickers, frames, extra: dict) -> dict:
+    idx = next(iter(frames.values())).index
+    fp = {
+        "source": source,
+        "tickers": list(tickers),
+        "first_date": idx[0].strftime("%Y-%m-%d"),
+        "last_date": idx[-1].strftime("%Y-%m-%d"),
+        "bars": len(idx),
+        **extra,
+    }
+    fp["digest"] = hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:16]
+    return fp
+
+
+def load_market(
+    tickers,
+    source: str = "synthetic",
+    data_dir: str | Path | None = None,
+    start=None,
+    end=None,
+    calendar: str = "intersection",
+    adjust: bool = True,
+    seed: int = 42,
+    refresh: bool = False,
+) -> Market:
+    """Load ``tickers`` from ``source``, filter to [start, end], align on ``calendar``."""
+    tickers = list(tickers)
+    if not tickers:
+        raise ConfigError("tickers: at least one ticker is required")
+    dupes = sorted({t for t in tickers if tickers.count(t) > 1})
+    if dupes:
+        raise ConfigError(f"tickers: {dupes} listed more than once; each ticker must appear once")
+    if source not in SOURCES:
+        raise ConfigError(f"data.source: must be one of {list(SOURCES)}, got {source!r}")
+    if calendar not in cal.CALENDAR_POLICIES:
+        raise ConfigError(f"data.calendar: must be one of {list(cal.CALENDAR_POLICIES)}, got {calendar!r}")
+
+    if source == "synthetic":
+        from feeds.synthetic import SYNTHETIC_LABEL, generate_market
+
+        gen_start = start or "2019-01-01"
+        gen_end = end or "2024-12-31"
+        frames = generate_market(tickers=tickers, start=gen_start, end=gen_end, seed=seed)
+        frames = {t: f[["Open", "High", "Low", "Close", "Volume"]] for t, f in frames.items()}
+        label = SYNTHETIC_LABEL
+        extra = {"generator": "feeds.synthetic.generate_market", "seed": seed}
+    else:
+        if data_dir is None:
+            raise ConfigError(f"data.data_dir: required for source {source!r} (a folder of <TICKER>.csv)")
+        folder = Path(data_dir)
+        if source == "yahoo":
+            from feeds.yahoo import fill_cache
+
+            fill_cache(tickers, folder, start=start, end=end, refresh=refresh)
+        frames, hashes = load_csv_folder(folder, tickers, adjust=adjust)
+        label = f"{'Yahoo Finance via yfinance, cached in' if source == 'yahoo' else 'CSV files in'} {folder}"
+        label += " (adjusted prices)" if adjust else " (raw prices)"
+        extra = {"folder": str(folder), "sha256": hashes, "adjusted": adjust}
+
+    frames = cal.filter_dates(frames, start, end)
+    aligned = cal.align(frames, calendar)
+    fp = _fingerprint(source, tickers, aligned, {**extra, "calendar": calendar})
+    return Market(frames=aligned, source=source, label=label, calendar=calendar, fingerprint=fp)

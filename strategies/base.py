@@ -1,0 +1,342 @@
+"""The rebalancing base strategy: an allocator drives a self-financing Backtrader portfolio.
+
+One rebalance is a few small steps with one job each::
+
+    schedule -> build the window known at this bar -> (fit) -> allocate -> validate -> size -> orders
+
+Time belongs to the strategy. At each bar it appends the closes it has just seen to its own
+history buffer; the allocator only ever receives rows up to the current bar, so look-ahead
+is impossible by construction. ``fit`` is called by the strategy itself (first trading bar,
+then every ``refit`` bars), on the history it has seen, so the strategy behaves the same in
+anyone's cerebro as under the runner.
+
+Execution:
+* ``close``: orders fill at the decision bar's close (the paper's convention). The strategy
+  turns on the broker's cheat-on-close (``broker.set_coc(True)``) in ``start``.
+* ``next_open``: weights are decided at the close of bar t; orders are sized at, and fill at,
+  bar t+1's open, so a gap cannot make them fail. Needs ``bt.Cerebro(cheat_on_open=True)``
+  (a clear error says so otherwise).
+
+Orders: all sizes from one snapshot, sells before buys, buys scaled to the cash that will be
+there after sells and commissions (:mod:`strategies.sizing`). Margin/Rejected/Canceled orders
+are counted in ``order_stats`` and listed in ``order_failures``, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from allocators.base import Allocator, validate_weights
+from lmbt.errors import AllocationError, ConfigError
+from strategies.schedule import check_schedule, is_due
+from strategies.sizing import plan_rebalance
+
+EXECUTIONS = ("close", "next_open")
+FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
+
+
+class _History:
+    """Growable (bars x assets) float buffer of closes with dates; O(1) amortised append."""
+
+    def __init__(self, n_assets: int, capacity: int = 1024):
+        self.values = np.empty((capacity, n_assets))
+        self.dates: list[pd.Timestamp] = []
+        self.n = 0
+
+    def append(self, date, row) -> None:
+        if self.n == len(self.values):
+            grown = np.empty((2 * len(self.values), self.values.shape[1]))
+            grown[: self.n] = self.values[: self.n]
+            self.values = grown
+        self.values[self.n] = row
+        self.dates.append(pd.Timestamp(date))
+        self.n += 1
+
+    def frame(self, columns, rows: int | None = None) -> pd.DataFrame:
+        lo = 0 if rows is None else max(0, self.n - rows)
+        return pd.DataFrame(
+            self.values[lo : self.n].copy(), index=pd.DatetimeIndex(self.dates[lo : self.n], name="Date"),
+            columns=columns,
+        )
+
+
+class AllocationStrategy(bt.Strategy):
+    """Rebalance all data feeds to the weights an :class:`allocators.base.Allocator` decides.
+
+    Params:
+        allocator (None): the Allocator instance (required).
+        schedule ('daily'): 'daily' | 'weekly' | 'monthly' | 'quarterly' | N (every N bars) |
+            'never' (allocate once, then buy-and-hold: weights drift).
+        drift_threshold (None): if set, a due rebalance trades only when some held weight is
+            more than this far (absolute) from its target.
+        trade_start (None): first date that may trade; earlier bars are warm-up (history only).
+        execution ('close'): 'close' (fill at the decision bar's close) | 'next_open'.
+        cash_buffer (0.0): fraction of value kept in cash on top of the weights' cash share.
+        on_failure ('raise'): what to do when the allocator fails: 'raise' | 'hold' (keep the
+            previous target) | 'equal_weight' | 'cash'. Every fallback is recorded in ``fallbacks``.
+        fit (True): call ``allocator.fit`` at the first trading bar (False: pre-trained).
+        refit (None): refit every N trading bars (walk-forward); None fits once.
+        fit_window (None): rows of history given to ``fit`` (None: all seen = expanding).
+        commission_rate (None): rate used for sizing; None reads it from the broker's
+            commission scheme for the first data (``p.commission``, a fraction).
+        min_trade_value (0.0): skip trades smaller than this value (currency).
+
+    Records (plain Python, read by the analyzers and the runner):
+        bars: list of {date, value, cash, held: {asset: weight}} at each bar's close, before
+            that bar's trades.
+        rebalances: list of {date, target, traded_value, turnover, planned_commission}.
+        fills: list of {date, asset, size, price, value, commission}.
+        order_stats: Counter of order statuses (Completed, Margin, Rejected, Canceled...).
+        order_failures: list of {date, asset, status, size}.
+        fallbacks: list of {date, reason, used}.
+        fits: list of {date, rows, first, last}; ``training_end_`` / ``training_period_``.
+    """
+
+    params = (
+        ("allocator", None),
+        ("schedule", "daily"),
+        ("drift_threshold", None),
+        ("trade_start", None),
+        ("execution", "close"),
+        ("cash_buffer", 0.0),
+        ("on_failure", "raise"),
+        ("fit", True),
+        ("refit", None),
+        ("fit_window", None),
+        ("commission_rate", None),
+        ("min_trade_value", 0.0),
+    )
+
+    # ---------------------------------------------------------------- set-up
+    def __init__(self):
+        p = self.p
+        allocator = self.build_allocator()
+        if not isinstance(allocator, Allocator):
+            raise ConfigError(
+                f"{type(self).__name__}: param 'allocator' must be an allocators.base.Allocator, "
+                f"got {type(allocator).__name__}"
+            )
+        if p.execution not in EXECUTIONS:
+            raise ConfigError(f"execution: must be one of {list(EXECUTIONS)}, got {p.execution!r}")
+        if p.on_failure not in FAILURE_POLICIES:
+            raise ConfigError(f"on_failure: must be one of {list(FAILURE_POLICIES)}, got {p.on_failure!r}")
+        if not 0.0 <= float(p.cash_buffer) < 1.0:
+            raise ConfigError(f"cash_buffer: must be in [0, 1), got {p.cash_buffer!r}")
+        if p.refit is not None and (not isinstance(p.refit, int) or p.refit < 1):
+            raise ConfigError(f"refit: must be None or a positive integer (bars), got {p.refit!r}")
+        if p.fit_window is not None and (not isinstance(p.fit_window, int) or p.fit_window < 2):
+            raise ConfigError(f"fit_window: must be None or an integer >= 2 (rows), got {p.fit_window!r}")
+        self.allocator: Allocator = allocator
+        self.schedule = check_schedule(p.schedule)
+        self.drift_threshold = p.drift_threshold
+        self.trade_start = pd.Timestamp(p.trade_start).date() if p.trade_start is not None else None
+        self.execution = p.execution
+        self.cash_buffer = float(p.cash_buffer)
+        self.on_failure = p.on_failure
+        self.do_fit = bool(p.fit)
+        self.refit = p.refit
+        self.fit_window = p.fit_window
+        self.min_trade_value = float(p.min_trade_value)
+        self._rate_param = p.commission_rate
+
+        self.assets = [d._name or f"data{i}" for i, d in enumerate(self.datas)]
+        if len(set(self.assets)) != len(self.assets):
+            raise ConfigError(f"data feeds must have distinct names, got {self.assets}")
+        self._hist = _History(len(self.datas))
+
+        self.bars: list[dict] = []
+        self.rebalances: list[dict] = []
+        self.fills: list[dict] = []
+        self.order_stats: Counter = Counter()
+        self.order_failures: list[dict] = []
+        self.fallbacks: list[dict] = []
+        self.fits: list[dict] = []
+        self.training_end_ = None
+        self.training_period_ = None
+
+        self._last_target: pd.Series | None = None
+        self._last_rebalance: dt.date | None = None
+        self._bars_since_rebalance = 0
+        self._trading_bars = 0
+        self._bars_since_fit = 0
+        self._pending: pd.Series | None = None  # next_open: target decided at the last close
+
+    def start(self):
+        if self.execution == "close":
+            self.broker.set_coc(True)
+        elif not self.cerebro.p.cheat_on_open:
+            raise ConfigError(
+                "execution='next_open' sizes orders at the next bar's open and needs "
+                "bt.Cerebro(cheat_on_open=True); create the Cerebro with that flag or use execution='close'"
+            )
+        if self._rate_param is not None:
+            self.rate = float(self._rate_param)
+        else:
+            info = self.broker.getcommissioninfo(self.datas[0])
+            self.rate = float(info.p.commission) if info.p.percabs else float(info.p.commission) / 100.0
+            if info.p.commtype != bt.CommInfoBase.COMM_PERC and info.p.commission:
+                raise ConfigError(
+                    "commission_rate: the broker's commission is not proportional; pass "
+                    "commission_rate=<fraction> so orders can be sized"
+                )
+
+    def build_allocator(self) -> Allocator:
+        """The allocator to use; subclasses build one from their own params."""
+        return self.p.allocator
+
+    # ---------------------------------------------------------------- helpers
+    def _today(self) -> dt.date:
+        """The current bar's date (in next_open the strategy's own clock has not advanced yet)."""
+        return max(d.datetime.date(0) for d in self.datas if len(d))
+
+    def _tradable(self, today: dt.date) -> np.ndarray:
+        out = np.empty(len(self.datas), dtype=bool)
+        for i, d in enumerate(self.datas):
+            fresh = len(d) > 0 and d.datetime.date(0) == today
+            flag = d.lines.tradable[0] > 0.5 if hasattr(d.lines, "tradable") else True
+            out[i] = fresh and flag
+        return out
+
+    def _positions_value(self, prices) -> np.ndarray:
+        return np.array([self.getposition(d).size * px for d, px in zip(self.datas, prices)])
+
+    def history(self, rows: int | None = None) -> pd.DataFrame:
+        """Closes seen so far (nothing later than the current bar); the last ``rows`` if given."""
+        return self._hist.frame(self.assets, rows)
+
+    def _record_bar(self, date, prices) -> None:
+        hv = self._positions_value(prices)
+        value = self.broker.getvalue()
+        held = {a: (float(v / value) if value > 0 else 0.0) for a, v in zip(self.assets, hv)}
+        self.bars.append({"date": date, "value": float(value), "cash": float(self.broker.getcash()),
+                          "held": held})
+
+    def _fit(self, date) -> None:
+        hist = self.history(self.fit_window)
+        self.allocator.fit(hist)
+        self.training_end_ = hist.index[-1].date()
+        self.training_period_ = (hist.index[0].date(), hist.index[-1].date())
+        self.fits.append({"date": date, "rows": len(hist), "first": hist.index[0].date(),
+                          "last": hist.index[-1].date()})
+        self._bars_since_fit = 0
+
+    def _decide(self, date) -> pd.Series | None:
+        """Ask the allocator; apply the failure policy. Returns validated weights or None."""
+        try:
+            raw = self.allocator.allocate(self.history(self.allocator.lookback))
+            return validate_weights(raw, self.assets, source=type(self.allocator).__name__)
+        except Exception as exc:  # the policy decides; every fallback leaves a trace
+            if self.on_failure == "raise":
+                if isinstance(exc, AllocationError):
+                    raise AllocationError(f"{date}: {exc}") from exc
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            if self.on_failure == "hold" and self._last_target is not None:
+                used = "previous target"
+                weights = self._last_target
+            elif self.on_failure == "cash":
+                used = "cash"
+                weights = pd.Series(0.0, index=self.assets)
+            else:
+                used = "equal weight"
+                weights = pd.Series(1.0 / len(self.assets), index=self.assets)
+            self.fallbacks.append({"date": date, "reason": reason, "used": used})
+            return weights
+
+    # ---------------------------------------------------------------- the bar
+    def next(self):
+        date = self.datetime.date(0)
+        prices = np.array([d.close[0] for d in self.datas], dtype=float)
+        self._hist.append(date, prices)
+        self._record_bar(date, prices)
+        if self.trade_start is not None and date < self.trade_start:
+            return
+        self._trading_bars += 1
+        self._bars_since_rebalance += 1
+        self._bars_since_fit += 1
+
+        if self.do_fit and (
+            not self.fits or (self.refit is not None and self._bars_since_fit >= self.refit)
+        ):
+            self._fit(date)
+
+        if not is_due(self.schedule, date, self._last_rebalance, self._bars_since_rebalance):
+            return
+        weights = self._decide(date)
+        if weights is None:
+            return
+        self._last_target = weights
+        self._last_rebalance = date
+        self._bars_since_rebalance = 0
+        if self.drift_threshold is not None and len(self.rebalances) > 0:
+            held = np.array(list(self.bars[-1]["held"].values()))
+            if np.max(np.abs(held - weights.to_numpy())) <= self.drift_threshold:
+                return
+        if self.execution == "close":
+            self._rebalance(date, weights, prices, self._tradable(date))
+        else:
+            self._pending = weights
+
+    def next_open(self):
+        """Cheat-on-open hook: trade the target decided at the previous close at this open."""
+        if self._pending is None:
+            return
+        weights, self._pending = self._pending, None
+        today = self._today()
+        opens = np.array([d.open[0] for d in self.datas], dtype=float)
+        self._rebalance(today, weights, opens, self._tradable(today))
+
+    def _rebalance(self, date, weights: pd.Series, prices: np.ndarray, tradable: np.ndarray) -> None:
+        holdings = self._positions_value(prices)
+        cash = self.broker.getcash()
+        plan = plan_rebalance(
+            holdings, cash, weights.to_numpy(), self.rate, tradable=tradable,
+            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value,
+        )
+        value = cash + holdings.sum()
+        traded = float(np.abs(plan.trades).sum())
+        self.rebalances.append({
+            "date": date, "target": {a: float(w) for a, w in weights.items()},
+            "traded_value": traded, "turnover": traded / value if value > 0 else 0.0,
+            "planned_commission": plan.commission, "buy_scale": plan.buy_scale,
+        })
+        order_idx = np.argsort(plan.trades)  # sells (negative) first, then buys
+        for i in order_idx:
+            trade = plan.trades[i]
+            if trade == 0.0 or prices[i] <= 0:
+                continue
+            size = trade / prices[i]
+            if size > 0:
+                self.buy(data=self.datas[i], size=size)
+            else:
+                self.sell(data=self.datas[i], size=-size)
+
+    # ---------------------------------------------------------------- broker events
+    def notify_order(self, order):
+        if order.status in (order.Submitted, order.Accepted):
+            return
+        status = order.getstatusname()
+        self.order_stats[status] += 1
+        name = order.data._name
+        date = bt.num2date(order.executed.dt).date() if order.executed.dt else self.datetime.date(0)
+        if order.status == order.Completed:
+            self.fills.append({"date": date, "asset": name, "size": float(order.executed.size),
+                               "price": float(order.executed.price),
+                               "value": float(abs(order.executed.size) * order.executed.price),
+                               "commission": float(order.executed.comm)})
+        else:
+            self.order_failures.append({"date": self.datetime.date(0), "asset": name, "status": status,
+                                        "size": float(order.created.size)})
+
+    # ---------------------------------------------------------------- results
+    def stop(self):
+        prices = np.array([d.close[0] for d in self.datas], dtype=float)
+        hv = self._positions_value(prices)
+        value = self.broker.getvalue()
+        self.final_weights = {a: (float(v / value) if value > 0 else 0.0) for a, v in zip(self.assets, hv)}
+        self.total_commission = float(sum(f["commission"] for f in self.fills))
