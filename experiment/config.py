@@ -1,0 +1,224 @@
+"""Experiment configuration: the YAML schema, validated with pydantic.
+
+Every error becomes one :class:`lmbt.errors.ConfigError` line naming the file, the field path,
+the rule and the value, with a did-you-mean for unknown keys, e.g.::
+
+    config.yaml: strategies.lstm.params.lamda: unknown key (did you mean 'lambda_penalty'?)
+
+Allocator parameters (``params`` of an ``mvo`` or ``lstm`` strategy) are validated by building
+the allocator once at load time, so the allocator classes stay the single source of truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lmbt.errors import ConfigError
+
+Schedule = Literal["daily", "weekly", "monthly", "quarterly", "never"] | Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class DataConfig(_Strict):
+    """Where prices come from and which dates are used."""
+
+    source: Literal["synthetic", "csv", "yahoo"] = "synthetic"
+    tickers: list[str] = Field(default_factory=lambda: ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"],
+                               min_length=1)
+    start: dt.date | None = dt.date(2019, 1, 1)
+    end: dt.date | None = dt.date(2024, 12, 31)
+    calendar: Literal["intersection", "union"] = "intersection"
+    adjust: bool = True
+    data_dir: str | None = None
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if len(set(self.tickers)) != len(self.tickers):
+            raise ValueError(f"tickers must be distinct, got {self.tickers}")
+        return self
+
+
+class SplitConfig(_Strict):
+    """Train/test split: a fraction of the aligned bars, or a first test date."""
+
+    train_fraction: float | None = Field(0.8, gt=0.0, lt=1.0)
+    test_start: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if self.test_start is not None:
+            self.train_fraction = None
+        return self
+
+
+class BrokerConfig(_Strict):
+    cash: float = Field(1_000_000.0, gt=0)
+    commission: float = Field(0.001, ge=0.0, lt=1.0)
+    execution: Literal["close", "next_open"] = "close"
+    cash_buffer: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class StrategyConfig(_Strict):
+    """One strategy of the comparison."""
+
+    kind: Literal["lstm", "mvo", "equal_weight", "fixed_weights", "buy_and_hold"]
+    schedule: Schedule = "daily"
+    drift_threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    refit: int | None = Field(None, ge=1)
+    fit_window: int | None = Field(None, ge=2)
+    on_failure: Literal["raise", "hold", "equal_weight", "cash"] = "raise"
+    seeds: list[int] | None = None
+    checkpoint: str | None = None
+    weights: dict[str, float] | None = None
+    asset: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind_fields(self):
+        if self.kind == "fixed_weights" and not self.weights:
+            raise ValueError("kind 'fixed_weights' needs 'weights' (asset: weight)")
+        if self.kind == "buy_and_hold" and not self.asset:
+            raise ValueError("kind 'buy_and_hold' needs 'asset'")
+        if self.seeds is not None and self.kind != "lstm":
+            raise ValueError(f"'seeds' applies to kind 'lstm' only, not {self.kind!r}")
+        if self.seeds is not None and not self.seeds:
+            raise ValueError("'seeds' must list at least one seed")
+        return self
+
+
+class AnalysisConfig(_Strict):
+    periods_per_year: float | None = Field(None, gt=0)
+    sortino_variant: Literal["standard", "paper"] = "standard"
+    alpha_windows: int = Field(3, ge=1)
+    alpha_pair: tuple[str, str] | None = ("lstm", "mvo")
+    stress_windows: dict[str, tuple[dt.date, dt.date]] = Field(
+        default_factory=lambda: {"2022": (dt.date(2022, 1, 1), dt.date(2022, 12, 31))}
+    )
+
+    @field_validator("stress_windows")
+    @classmethod
+    def _ordered(cls, v):
+        for name, (a, b) in v.items():
+            if b < a:
+                raise ValueError(f"stress window {name!r}: end {b} is before start {a}")
+        return v
+
+
+class OutputConfig(_Strict):
+    dir: str | None = None
+    plots: bool = True
+
+
+class ExperimentConfig(_Strict):
+    name: str = "experiment"
+    description: str = ""
+    data: DataConfig = Field(default_factory=DataConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    broker: BrokerConfig = Field(default_factory=BrokerConfig)
+    strategies: dict[str, StrategyConfig] = Field(min_length=1)
+    buy_and_hold_benchmarks: bool = True
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _cross(self):
+        tickers = set(self.data.tickers)
+        for name, s in self.strategies.items():
+            for asset in list(s.weights or {}) + ([s.asset] if s.asset else []):
+                if asset not in tickers:
+                    raise ValueError(
+                        f"strategies.{name}: asset {asset!r} is not among data.tickers {sorted(tickers)}"
+                    )
+        if self.analysis.alpha_pair is not None:
+            missing = [n for n in self.analysis.alpha_pair if n not in self.strategies]
+            if missing:
+                self.analysis.alpha_pair = None  # nothing to compare; the report says so
+        return self
+
+
+def _model_for(path: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``path`` (for did-you-mean)."""
+    model: Any = ExperimentConfig
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if model is StrategyConfig and part not in StrategyConfig.model_fields:
+            return None  # a strategy name level
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            if model is ExperimentConfig or model is None:
+                return model
+            return model
+        ann = field.annotation
+        sub = None
+        for cand in (DataConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig):
+            if ann is cand or cand.__name__ in str(ann):
+                sub = cand
+        if sub is None:
+            return model
+        model = sub
+    return model
+
+
+def _format_error(err: dict, source: str) -> str:
+    loc = tuple(err.get("loc", ()))
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    value = err.get("input")
+    if err.get("type") == "extra_forbidden":
+        owner = _model_for(loc[:-1]) or ExperimentConfig
+        fields = list(getattr(owner, "model_fields", {}))
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(fields)})"
+        return f"{source}: {path}: unknown key{hint}"
+    msg = err.get("msg", "invalid value")
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"{source}: {path}: {msg}; got {shown}"
+
+
+def parse_config(raw: dict, source: str = "config") -> ExperimentConfig:
+    """Validate a config mapping; raise ConfigError with one clear line per problem."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    try:
+        cfg = ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_format_error(e, source) for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    check_allocator_params(cfg, source)
+    return cfg
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return parse_config(raw or {}, source=path.name)
+
+
+def check_allocator_params(cfg: ExperimentConfig, source: str) -> None:
+    """Build each learned/estimated allocator once so bad params fail before any run."""
+    from experiment.factory import allocator_kwargs_error
+
+    for name, s in cfg.strategies.items():
+        problem = allocator_kwargs_error(s)
+        if problem:
+            raise ConfigError(f"{source}: strategies.{name}.params: {problem}")
