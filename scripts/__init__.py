@@ -1,0 +1,1 @@
+"""Maintenance scripts (calibration, data checks). Importable so tests can re-run their measuring code."""
