@@ -1,1 +1,32 @@
-"""Performance metrics (pure functions in :mod:`analyzers.metrics`) and Backtrader analyzers."""
+"""Performance metrics (pure functions in :mod:`analyzers.metrics`) and Backtrader analyzers.
+
+Analyzers (add with ``cerebro.addanalyzer(...)``; each reads the broker's value-based daily
+returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
+
+* :class:`SortinoRatio`: Sortino ratio, ``"standard"`` or the paper's variant.
+* :class:`PaperMetrics`: total return, CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar.
+* :class:`RollingAlpha`: excess return over a benchmark feed or returns Series per window.
+* :class:`StressWindow`: return, drawdown and volatility inside named date windows.
+* :class:`PortfolioWeights`: held and target weights per bar, final weights, turnover, costs.
+"""
+
+from analyzers.alpha import BenchmarkReturn, RollingAlpha
+from analyzers.bt_analyzers import (
+    PaperMetrics,
+    PortfolioReturnsAnalyzer,
+    SortinoRatio,
+    returns_from_timereturn,
+)
+from analyzers.portfolio import PortfolioWeights
+from analyzers.stress import StressWindow
+
+__all__ = [
+    "BenchmarkReturn",
+    "PaperMetrics",
+    "PortfolioWeights",
+    "PortfolioReturnsAnalyzer",
+    "RollingAlpha",
+    "SortinoRatio",
+    "StressWindow",
+    "returns_from_timereturn",
+]

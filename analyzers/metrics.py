@@ -2,19 +2,38 @@
 
 Conventions:
 * ``returns`` are simple (not log) returns per bar, as a 1-D array-like or pandas Series.
+  NaN values are dropped before computing.
 * ``periods_per_year`` annualises; :func:`periods_per_year_from_index` measures it from the
   dates (about 252 for a business-day calendar, 365 for a 7-day one).
+* ``risk_free`` is an *annual* rate (decimal), converted per period as
+  ``risk_free / periods_per_year``. empyrical takes a per-period rate, so
+  ``sharpe_ratio(r, P, risk_free=x) == empyrical.sharpe_ratio(r, risk_free=x / P, annualization=P)``.
+* ``target`` (Sortino) is a *per-period* minimum acceptable return, like empyrical's
+  ``required_return``.
+* Volatility and Sharpe use the sample std (``ddof=1``) like empyrical and QuantStats; pass
+  ``ddof=0`` for the population std of the paper's notebook.
+* CAGR uses the bar count, ``years = n / periods_per_year`` (empyrical ``cagr`` and QuantStats
+  0.0.86 ``cagr``), not the calendar span.
+* Drawdowns are measured on compounded wealth that starts at 1 *before* the first return, so a
+  first-period loss is a drawdown (empyrical and QuantStats do the same).
 * Undefined values (zero volatility, no downside, empty input) are returned as ``None``,
-  never NaN, so results stay JSON-able.
+  never NaN, so results stay JSON-able. Dates in returned dicts are ISO strings.
 
 Implemented: total return, CAGR, annualised volatility, Sharpe, Sortino (standard and the
-paper's variant), max drawdown and the underwater series, Calmar.
+paper's variant), downside deviation, max drawdown and the underwater series, Calmar,
+turnover and proportional costs from a weights history, excess returns over non-overlapping
+windows, CAPM alpha/beta, statistics inside a date window, and a one-call summary.
 
 Sortino variants:
 * ``"standard"`` (Sortino & van der Meer; empyrical, QuantStats): downside deviation is the
   root mean square of ``min(r - target, 0)`` over *all* periods.
 * ``"paper"`` (the reference notebook, PAPER_NOTES step 11): ``mean(r) / std(r[r < 0])`` with
-  the population std of the negative periods only.
+  the population std of the negative periods only (``target`` is ignored).
+
+CAPM alpha (:func:`capm_alpha_beta`): OLS of ``r - rf`` on ``b - rf``. ``alpha`` is the
+per-period intercept annualised by compounding, ``(1 + a) ** periods_per_year - 1``, as
+``empyrical.alpha_beta``; ``alpha_simple = a * periods_per_year`` is QuantStats' ``greeks``
+convention. Both are returned.
 """
 
 from __future__ import annotations
@@ -25,7 +44,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lmbt.errors import ConfigError, DataError
+
 SORTINO_VARIANTS = ("standard", "paper")
+
+#: window status values of :func:`window_stats`
+WINDOW_OK = "ok"
+WINDOW_PARTIAL = "partial"
+WINDOW_OUTSIDE = "outside traded period"
 
 
 def _arr(returns) -> np.ndarray:
@@ -44,10 +70,10 @@ def periods_per_year_from_index(index: Sequence | pd.DatetimeIndex) -> float:
     """
     idx = pd.DatetimeIndex(index)
     if len(idx) < 2:
-        raise ValueError("periods_per_year_from_index: need at least 2 dates")
+        raise DataError(f"periods_per_year_from_index: need at least 2 dates, got {len(idx)}")
     span_days = (idx[-1] - idx[0]).total_seconds() / 86400.0
     if span_days <= 0:
-        raise ValueError("periods_per_year_from_index: dates must increase")
+        raise DataError("periods_per_year_from_index: dates must increase (last date <= first date)")
     return (len(idx) - 1) / (span_days / 365.25)
 
 
@@ -112,7 +138,7 @@ def sortino_ratio(
     ``target`` is the per-period minimum acceptable return (standard variant only).
     """
     if variant not in SORTINO_VARIANTS:
-        raise ValueError(f"sortino_ratio: variant must be one of {SORTINO_VARIANTS}, got {variant!r}")
+        raise ConfigError(f"sortino_ratio: variant must be one of {SORTINO_VARIANTS}, got {variant!r}")
     a = _arr(returns)
     if a.size == 0:
         return None
@@ -159,3 +185,391 @@ def calmar_ratio(returns, periods_per_year: float) -> float | None:
     if mdd is None or g is None or mdd == 0.0:
         return None
     return _none_if_bad(g / abs(mdd))
+
+
+# --------------------------------------------------------------------------- helpers on dated series
+
+
+def iso_date(ts) -> str | None:
+    """ISO string of a timestamp: ``YYYY-MM-DD`` when it falls on midnight, else full ISO."""
+    if ts is None:
+        return None
+    ts = pd.Timestamp(ts)
+    if ts is pd.NaT:
+        return None
+    if ts == ts.normalize():
+        return ts.strftime("%Y-%m-%d")
+    return ts.isoformat()
+
+
+def as_return_series(returns, name: str = "returns") -> pd.Series:
+    """A float Series indexed by increasing dates, NaN dropped.
+
+    Accepts a Series with a DatetimeIndex (or parseable labels) or a mapping ``date -> return``
+    such as ``bt.analyzers.TimeReturn().get_analysis()``. Dates are normalised to midnight
+    when that keeps them unique (daily or coarser bars), so a TimeReturn key of
+    ``2022-01-03 23:59:59.999989`` matches a price index date of ``2022-01-03``.
+    """
+    if isinstance(returns, pd.Series):
+        ser = returns.astype(float)
+    elif hasattr(returns, "items"):
+        ser = pd.Series(dict(returns.items()), dtype=float)
+    else:
+        raise DataError(
+            f"{name}: expected a pandas Series indexed by dates or a mapping date -> return, "
+            f"got {type(returns).__name__}"
+        )
+    if not isinstance(ser.index, pd.DatetimeIndex) and pd.api.types.is_numeric_dtype(ser.index):
+        raise DataError(f"{name}: index must hold dates, got a numeric index ({ser.index.dtype})")
+    try:
+        idx = pd.DatetimeIndex(ser.index)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: index must hold dates ({exc})") from exc
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    norm = idx.normalize()
+    if norm.is_unique:
+        idx = norm
+    ser = pd.Series(ser.to_numpy(dtype=float), index=idx, name=ser.name).sort_index()
+    if not ser.index.is_unique:
+        raise DataError(f"{name}: dates must be unique (found duplicated dates)")
+    return ser.dropna()
+
+
+def _common(returns, benchmark) -> tuple[pd.Series, pd.Series]:
+    """Both series restricted to the dates where both have a value (inner join)."""
+    r = as_return_series(returns, "returns")
+    b = as_return_series(benchmark, "benchmark")
+    common = r.index.intersection(b.index).sort_values()
+    return r.loc[common], b.loc[common]
+
+
+def _paired_arrays(returns, benchmark) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(returns, "items") or hasattr(benchmark, "items"):
+        r, b = _common(returns, benchmark)
+        return r.to_numpy(), b.to_numpy()
+    r = np.asarray(returns, dtype=float).ravel()
+    b = np.asarray(benchmark, dtype=float).ravel()
+    if r.shape != b.shape:
+        raise DataError(
+            f"returns and benchmark arrays must have the same length, got {r.size} and {b.size}; "
+            "pass dated Series to align them on common dates"
+        )
+    ok = ~(np.isnan(r) | np.isnan(b))
+    return r[ok], b[ok]
+
+
+# --------------------------------------------------------------------------- benchmark comparison
+
+
+def capm_alpha_beta(
+    returns, benchmark, periods_per_year: float, risk_free: float = 0.0
+) -> dict:
+    """CAPM regression (OLS) of the strategy's excess returns on the benchmark's.
+
+    ``r - rf = a + beta * (b - rf) + e`` with ``rf = risk_free / periods_per_year`` (annual
+    rate, simple de-annualisation). Dated Series are aligned on their common dates; plain
+    arrays must have equal length. Pairs with a NaN are dropped.
+
+    Returns a dict:
+        alpha: ``(1 + a) ** periods_per_year - 1`` (compounded annualisation; equals
+            ``empyrical.alpha_beta(r, b, risk_free=rf, annualization=periods_per_year)[0]``).
+        alpha_simple: ``a * periods_per_year`` (QuantStats ``greeks`` convention).
+        alpha_per_period: the OLS intercept ``a``.
+        beta: ``cov(r, b) / var(b)``.
+        r_squared: squared correlation of the two series.
+        n_periods: number of paired observations used.
+    Every number is ``None`` when undefined (fewer than 2 pairs, constant benchmark).
+    """
+    r, b = _paired_arrays(returns, benchmark)
+    out = {
+        "alpha": None,
+        "alpha_simple": None,
+        "alpha_per_period": None,
+        "beta": None,
+        "r_squared": None,
+        "n_periods": int(r.size),
+    }
+    if r.size < 2:
+        return out
+    rf = risk_free / periods_per_year
+    y = r - rf
+    x = b - rf
+    xc = x - x.mean()
+    var_x = float(np.mean(xc * xc))
+    if var_x < 1e-30:
+        return out
+    beta = float(np.mean(xc * y)) / var_x
+    a = float(np.mean(y - beta * x))
+    yc = y - y.mean()
+    var_y = float(np.mean(yc * yc))
+    out["beta"] = _none_if_bad(beta)
+    out["alpha_per_period"] = _none_if_bad(a)
+    out["alpha_simple"] = _none_if_bad(a * periods_per_year)
+    out["alpha"] = _none_if_bad((1.0 + a) ** periods_per_year - 1.0) if a > -1.0 else None
+    if var_y > 0.0:
+        out["r_squared"] = _none_if_bad(float(np.mean(xc * yc)) ** 2 / (var_x * var_y))
+    return out
+
+
+def excess_return_windows(
+    strategy_returns, benchmark_returns, n_windows: int | None = 3, window_length: int | None = None
+) -> list[dict]:
+    """Compounded strategy vs benchmark return over consecutive non-overlapping windows.
+
+    The two series are joined on their common dates (inner join, NaN dropped). Then either
+    ``window_length`` is given (a number of common bars: windows of that many bars from the
+    first date, the last one holding the remainder and possibly shorter) or the common dates
+    are split into ``n_windows`` windows as equal as possible (``np.array_split``; the first
+    windows get one extra bar when the count does not divide). ``window_length`` wins when
+    both are given.
+
+    Each window is a dict: ``start``, ``end`` (ISO dates of its first and last bar),
+    ``n_periods``, ``strategy_return`` and ``benchmark_return`` (``prod(1 + r) - 1`` inside the
+    window), ``alpha`` (= strategy_return - benchmark_return, a difference of compounded
+    returns, not a regression alpha). A window with no bars (more windows than common dates)
+    has ``n_periods = 0`` and ``None`` elsewhere.
+    """
+    r, b = _common(strategy_returns, benchmark_returns)
+    n = len(r)
+    if window_length is not None:
+        if isinstance(window_length, bool) or not isinstance(window_length, (int, np.integer)) \
+                or window_length < 1:
+            raise ConfigError(f"window_length must be a positive number of bars, got {window_length!r}")
+        positions = [np.arange(i, min(i + int(window_length), n)) for i in range(0, n, int(window_length))]
+    else:
+        if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)) or n_windows < 1:
+            raise ConfigError(f"n_windows must be a positive integer, got {n_windows!r}")
+        positions = np.array_split(np.arange(n), int(n_windows))
+    windows = []
+    for pos in positions:
+        if len(pos) == 0:
+            windows.append(
+                {"start": None, "end": None, "n_periods": 0, "strategy_return": None,
+                 "benchmark_return": None, "alpha": None}
+            )
+            continue
+        rs = total_return(r.iloc[pos])
+        bs = total_return(b.iloc[pos])
+        alpha = rs - bs if rs is not None and bs is not None else None
+        windows.append(
+            {
+                "start": iso_date(r.index[pos[0]]),
+                "end": iso_date(r.index[pos[-1]]),
+                "n_periods": int(len(pos)),
+                "strategy_return": rs,
+                "benchmark_return": bs,
+                "alpha": _none_if_bad(alpha) if alpha is not None else None,
+            }
+        )
+    return windows
+
+
+# --------------------------------------------------------------------------- date windows
+
+
+def window_stats(
+    returns,
+    start,
+    end,
+    periods_per_year: float | None = None,
+    edge_slack_days: int = 4,
+) -> dict:
+    """Return, max drawdown and annualised volatility of ``returns`` inside ``[start, end]``.
+
+    Both ends are inclusive dates. The window's return is ``prod(1 + r) - 1`` over the returns
+    dated inside it (the first one runs from the previous bar's close), its drawdown is measured
+    on wealth starting at 1 at the window's start, its volatility is the sample std times
+    ``sqrt(periods_per_year)``. ``periods_per_year=None`` measures it from the dates of the
+    *whole* series (a short window would give a noisy estimate).
+
+    ``status`` is ``"ok"`` when the traded period (first..last date of ``returns``) covers the
+    window, ``"partial"`` when it covers only part of it (``start``/``end`` then give the dates
+    actually covered), ``"outside traded period"`` when no return falls inside the window (all
+    numbers ``None``). Calendar gaps up to ``edge_slack_days`` at either edge (a weekend plus a
+    holiday: 2022-01-01 is a Saturday) do not make a window partial.
+
+    Returns a dict with keys ``requested_start``, ``requested_end``, ``start``, ``end``,
+    ``n_periods``, ``status``, ``total_return``, ``max_drawdown``, ``annual_volatility``,
+    ``periods_per_year``.
+    """
+    ser = as_return_series(returns)
+    w_start = pd.Timestamp(start).normalize()
+    w_end = pd.Timestamp(end).normalize()
+    if w_end < w_start:
+        raise ConfigError(f"window: end {iso_date(w_end)} is before start {iso_date(w_start)}")
+    if periods_per_year is None and len(ser) >= 2:
+        periods_per_year = periods_per_year_from_index(ser.index)
+    day = ser.index.normalize()
+    inside = ser[(day >= w_start) & (day <= w_end)]
+    out = {
+        "requested_start": iso_date(w_start),
+        "requested_end": iso_date(w_end),
+        "start": None,
+        "end": None,
+        "n_periods": int(len(inside)),
+        "status": WINDOW_OUTSIDE,
+        "total_return": None,
+        "max_drawdown": None,
+        "annual_volatility": None,
+        "periods_per_year": _none_if_bad(periods_per_year) if periods_per_year is not None else None,
+    }
+    if inside.empty:
+        return out
+    slack = pd.Timedelta(days=edge_slack_days)
+    first, last = day[0], day[-1]
+    covered = first <= w_start + slack and last >= w_end - slack
+    out.update(
+        start=iso_date(inside.index[0]),
+        end=iso_date(inside.index[-1]),
+        status=WINDOW_OK if covered else WINDOW_PARTIAL,
+        total_return=total_return(inside),
+        max_drawdown=max_drawdown(inside),
+        annual_volatility=(
+            annual_volatility(inside, periods_per_year) if periods_per_year is not None else None
+        ),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- turnover and costs
+
+
+def turnover_series(
+    weights: pd.DataFrame,
+    asset_returns: pd.DataFrame | None = None,
+    initial_weights=None,
+    one_way: bool = False,
+) -> pd.Series:
+    """Turnover at each row of a weights history (rows: dates, columns: assets).
+
+    Two-way by default: ``sum_i |w_t,i - w_before_t,i|`` (buys plus sells as a fraction of
+    portfolio value; the quantity a proportional cost rate multiplies, PAPER_NOTES step 10).
+    ``one_way=True`` halves it: ``sum |dw| / 2``, the fraction of the portfolio replaced (buys
+    = sells for a fully invested portfolio).
+
+    ``w_before_t`` is the previous row's weights, i.e. the notebook's convention of comparing
+    *target* weights (drift ignored), unless ``asset_returns`` is given: then it is the
+    previous weights drifted by the returns realised since, ``w_{t-1} * (1 + r_t) / (1 + w_{t-1}
+    . r_t)`` (the uninvested remainder is cash with zero return). ``asset_returns.loc[t]`` must
+    hold each asset's return from the previous row's date to row ``t``'s date (compound daily
+    returns when rebalancing less often); same columns as ``weights``.
+
+    The first row is compared with ``initial_weights`` (default: all cash, so the first row's
+    turnover is ``sum |w_0|``, the cost of buying in).
+    """
+    if not isinstance(weights, pd.DataFrame):
+        raise DataError(f"weights must be a DataFrame (dates x assets), got {type(weights).__name__}")
+    w = weights.astype(float)
+    if w.isna().to_numpy().any():
+        raise DataError("weights: contains NaN; fill explicitly (e.g. 0 for an asset not held)")
+    if initial_weights is None:
+        w0 = np.zeros(w.shape[1])
+    else:
+        w0 = pd.Series(initial_weights, dtype=float).reindex(w.columns).to_numpy()
+        if np.isnan(w0).any():
+            raise DataError("initial_weights: must give a weight for every column of weights")
+    prev = np.vstack([w0, w.to_numpy()[:-1]]) if len(w) else np.empty((0, w.shape[1]))
+    if asset_returns is not None:
+        missing_cols = [c for c in w.columns if c not in asset_returns.columns]
+        if missing_cols:
+            raise DataError(f"asset_returns: missing columns {missing_cols}")
+        ar = asset_returns.reindex(index=w.index, columns=w.columns).astype(float)
+        if ar.iloc[1:].isna().to_numpy().any():
+            raise DataError("asset_returns: missing or NaN values on the dates of weights (after the first)")
+        growth = 1.0 + ar.fillna(0.0).to_numpy()
+        grown = prev * growth
+        port = 1.0 + np.sum(prev * (growth - 1.0), axis=1, keepdims=True)
+        drifted = np.divide(grown, port, out=np.zeros_like(grown), where=port != 0)
+        drifted[0] = prev[0]  # nothing held before the first row drifts into it
+        prev = drifted
+    turn = np.abs(w.to_numpy() - prev).sum(axis=1)
+    if one_way:
+        turn = turn / 2.0
+    return pd.Series(turn, index=w.index, name="turnover")
+
+
+def total_turnover(weights: pd.DataFrame, **kwargs) -> float:
+    """Sum of :func:`turnover_series` (same keyword arguments)."""
+    return float(turnover_series(weights, **kwargs).sum())
+
+
+def transaction_costs(
+    weights: pd.DataFrame,
+    commission_rate: float = 0.001,
+    asset_returns: pd.DataFrame | None = None,
+    initial_weights=None,
+) -> pd.Series:
+    """Proportional costs as a fraction of portfolio value at each row.
+
+    ``commission_rate * two-way turnover`` (``0.001`` = 0.1% of traded value, both legs), the
+    paper's cost model; with ``asset_returns`` the drift-aware turnover is used (see
+    :func:`turnover_series`). Subtract it from the period's return (the notebook's way) or
+    multiply wealth by ``1 - cost``.
+    """
+    if not math.isfinite(commission_rate) or not 0 <= commission_rate < 1:
+        raise ConfigError(f"commission_rate must be a fraction in [0, 1), got {commission_rate!r}")
+    turn = turnover_series(weights, asset_returns=asset_returns, initial_weights=initial_weights)
+    return (commission_rate * turn).rename("cost")
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def performance_summary(
+    returns,
+    periods_per_year: float | None = None,
+    sortino_variant: str = "standard",
+    target: float = 0.0,
+    risk_free: float = 0.0,
+    ddof: int = 1,
+) -> dict:
+    """The paper's Table 1 metric set plus CAGR and Calmar, in one JSON-able dict.
+
+    ``periods_per_year=None`` measures it from the dates of ``returns`` (a Series with a
+    DatetimeIndex or a mapping date -> return); undated input needs ``periods_per_year``.
+
+    Keys: ``total_return``, ``cagr``, ``annual_volatility``, ``sharpe_ratio``,
+    ``sortino_ratio``, ``max_drawdown``, ``calmar_ratio``, ``sortino_variant``,
+    ``periods_per_year``, ``n_periods``, ``start``, ``end`` (ISO dates; None when undated).
+    """
+    if sortino_variant not in SORTINO_VARIANTS:
+        raise ConfigError(
+            f"sortino_variant must be one of {SORTINO_VARIANTS}, got {sortino_variant!r}"
+        )
+    dated = isinstance(returns, pd.Series) and isinstance(returns.index, pd.DatetimeIndex)
+    if dated or (not isinstance(returns, pd.Series) and hasattr(returns, "items")):
+        ser = as_return_series(returns)
+        start, end = (iso_date(ser.index[0]), iso_date(ser.index[-1])) if len(ser) else (None, None)
+        if periods_per_year is None and len(ser) >= 2:
+            periods_per_year = periods_per_year_from_index(ser.index)
+        values = ser.to_numpy()
+    else:
+        values = _arr(returns)
+        start = end = None
+    out = {
+        "total_return": total_return(values),
+        "cagr": None,
+        "annual_volatility": None,
+        "sharpe_ratio": None,
+        "sortino_ratio": None,
+        "max_drawdown": max_drawdown(values),
+        "calmar_ratio": None,
+        "sortino_variant": sortino_variant,
+        "periods_per_year": None,
+        "n_periods": int(values.size),
+        "start": start,
+        "end": end,
+    }
+    if periods_per_year is None:
+        return out
+    ppy = float(periods_per_year)
+    out.update(
+        cagr=cagr(values, ppy),
+        annual_volatility=annual_volatility(values, ppy, ddof=ddof),
+        sharpe_ratio=sharpe_ratio(values, ppy, risk_free=risk_free, ddof=ddof),
+        sortino_ratio=sortino_ratio(values, ppy, target=target, variant=sortino_variant),
+        calmar_ratio=calmar_ratio(values, ppy),
+        periods_per_year=_none_if_bad(ppy),
+    )
+    return out
