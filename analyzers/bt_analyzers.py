@@ -71,12 +71,16 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         timeframe (``bt.TimeFrame.Days``): period of the returns (as ``TimeReturn``).
         compression (1): periods per return for sub-day timeframes (as ``TimeReturn``).
         fund (None): ``None`` follows the broker's fund mode; ``True``/``False`` forces it.
+        since (None): if set (a date), only returns earned after the close of that date count,
+            e.g. the strategy's first trading bar, so warm-up bars spent in cash do not dilute
+            the metrics.
     """
 
     params = (
         ("timeframe", bt.TimeFrame.Days),
         ("compression", 1),
         ("fund", None),
+        ("since", None),
     )
 
     def __init__(self):
@@ -85,8 +89,11 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         )
 
     def portfolio_returns(self) -> pd.Series:
-        """The portfolio's returns so far, as a Series on (normalised) dates."""
-        return returns_from_timereturn(self.timereturn.get_analysis())
+        """The portfolio's returns so far, as a Series on (normalised) dates (after ``since``)."""
+        rets = returns_from_timereturn(self.timereturn.get_analysis())
+        if self.p.since is not None:
+            rets = rets[rets.index > pd.Timestamp(self.p.since)]
+        return rets
 
 
 class SortinoRatio(PortfolioReturnsAnalyzer):

@@ -57,3 +57,24 @@ def test_works_with_a_plain_strategy():
     assert 0 < a["final_held"]["A"] < 1
     assert a["orders"] == {"Completed": 1}
     assert a["commission"] == pytest.approx(0.001 * a["traded_value"])
+
+
+def test_since_drops_warm_up_returns():
+    import pandas as pd
+
+    from analyzers import PaperMetrics
+    from analyzers.metrics import total_return
+
+    frames = synthetic_frames(n=60)
+    start = frames["A"].index[20]
+    c = _cerebro(frames)
+    c.addstrategy(EqualWeightStrategy, trade_start=start)
+    c.addanalyzer(PaperMetrics, since=start, _name="pm")
+    c.addanalyzer(bt.analyzers.TimeReturn, _name="tr")
+    s = c.run()[0]
+    pm = s.analyzers.pm.get_analysis()
+    values = pd.Series([b["value"] for b in s.bars], index=[pd.Timestamp(b["date"]) for b in s.bars])
+    test = values[values.index >= start].pct_change().iloc[1:]
+    assert pm["n_periods"] == len(test) == 39
+    assert pm["start"] == test.index[0].date().isoformat()
+    assert pm["total_return"] == pytest.approx(total_return(test), rel=1e-12)
