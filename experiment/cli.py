@@ -1,44 +1,51 @@
-"""The runner's work: load the config, run the experiment, print and write the results."""
+"""The runner's work: load the config, run the experiment, write and print the results."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from experiment.config import load_config
-from experiment.experiment import run_experiment, summary_metrics
+from experiment.experiment import run_experiment
+from experiment.outputs import write_outputs
+from experiment.report import table1
+from experiment.results import collect
+from lmbt.paths import REPO_ROOT
 
 
-def _fmt(x, pct=True):
-    if x is None:
-        return "n/a"
-    return f"{100 * x:.2f}%" if pct else f"{x:.2f}"
-
-
-def summary_table(result) -> str:
-    cfg = result.config
-    ppy = result.periods_per_year
-    rows = ["| Strategy | Total return | CAGR | Max drawdown | Sharpe | Sortino | Volatility |",
-            "|---|---|---|---|---|---|---|"]
-    lines = [(name, runs[0].returns) for name, runs in result.runs.items()]
-    lines += [(b.name, b.returns) for b in result.benchmarks.values()]
-    for name, rets in lines:
-        m = summary_metrics(rets, ppy, cfg.analysis.sortino_variant)
-        rows.append(f"| {name} | {_fmt(m['total_return'])} | {_fmt(m['cagr'])} | {_fmt(m['max_drawdown'])} | "
-                    f"{_fmt(m['sharpe'], False)} | {_fmt(m['sortino'], False)} | {_fmt(m['volatility'])} |")
-    return "\n".join(rows)
+def default_out(name: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{name}-{stamp}"
 
 
 def run_cli(args) -> int:
     cfg = load_config(args.config)
     t0 = time.perf_counter()
+    out = Path(args.out) if args.out else (Path(cfg.output.dir) if cfg.output.dir else default_out(cfg.name))
+    if out.exists():
+        from lmbt.errors import ConfigError
+
+        raise ConfigError(f"--out: {out} already exists; choose a new folder (results are never overwritten)")
 
     def stage(msg):
         if not args.quiet:
             print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
     result = run_experiment(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
-    print(f"Data: {result.market.label}")
-    print(f"Test period: {result.trade_start.date()}..{result.market.index[-1].date()}")
-    print(summary_table(result))
+    stage("collecting results")
+    res = collect(result)
+    stage(f"writing report to {out}")
+    write_outputs(result, res, out, make_plots=cfg.output.plots)
+    if not args.quiet:
+        for line in ("SYNTHETIC DATA" if res["data"]["synthetic"] else "", f"Data: {res['data']['label']}"):
+            if line:
+                print(line)
+        print(table1(res).markdown())
+        print(f"Report: {out / 'report.html'} (also report.md, results.json, CSVs, PNGs)")
+        stage("done")
     return 0
+
+
+__all__ = ["run_cli", "REPO_ROOT"]

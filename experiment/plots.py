@@ -1,0 +1,108 @@
+"""PNG plots of an experiment: equity, drawdowns, weights, rolling alpha, lambda sensitivity.
+
+Each function takes plain pandas objects, writes one PNG and returns its path. Matplotlib runs
+on the non-interactive Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analyzers.metrics import underwater  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _subtitle(ax, note: str):
+    if note:
+        ax.set_title(note, fontsize=8, loc="left", color="dimgray")
+
+
+def equity_plot(returns: dict[str, pd.Series], benchmarks: dict[str, pd.Series], path: Path,
+                title: str, note: str = "") -> Path:
+    """Growth of $1 for the strategies (solid) and buy-and-hold lines (thin, dashed)."""
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for name, r in returns.items():
+        ax.plot((1 + r).cumprod(), label=name, linewidth=1.8)
+    for name, r in benchmarks.items():
+        ax.plot((1 + r).cumprod(), label=name, linewidth=0.8, linestyle="--", alpha=0.8)
+    ax.set_ylabel("growth of $1")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.suptitle(title)
+    _subtitle(ax, note)
+    return _save(fig, path)
+
+
+def drawdown_plot(returns: dict[str, pd.Series], path: Path, title: str, note: str = "") -> Path:
+    """Underwater curves (drawdown from the running peak)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for name, r in returns.items():
+        dd = underwater(r)
+        ax.fill_between(dd.index, dd.to_numpy() * 100, 0, alpha=0.25)
+        ax.plot(dd.index, dd.to_numpy() * 100, label=name, linewidth=1)
+    ax.set_ylabel("drawdown (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle(title)
+    _subtitle(ax, note)
+    return _save(fig, path)
+
+
+def weights_plot(weights: pd.DataFrame, path: Path, title: str, note: str = "") -> Path:
+    """Stack plot of held weights per bar (cash is the gap to 1)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    w = weights.fillna(0.0).clip(lower=0.0)
+    ax.stackplot(w.index, [w[c].to_numpy() for c in w.columns], labels=list(w.columns), alpha=0.85)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("weight")
+    ax.legend(fontsize=8, loc="upper left", ncol=len(w.columns))
+    ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    _subtitle(ax, note)
+    return _save(fig, path)
+
+
+def alpha_plot(windows: list[dict], path: Path, title: str, note: str = "") -> Path:
+    """Bars of excess return per non-overlapping window."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    labels = [f"{w['start']}\n..{w['end']}" for w in windows]
+    values = [100 * (w["alpha"] or 0.0) for w in windows]
+    colors = ["tab:green" if v >= 0 else "tab:red" for v in values]
+    ax.bar(labels, values, color=colors)
+    for i, v in enumerate(values):
+        ax.annotate(f"{v:+.1f}%", (i, v), ha="center", va="bottom" if v >= 0 else "top", fontsize=9)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("excess return (%)")
+    fig.suptitle(title)
+    _subtitle(ax, note)
+    return _save(fig, path)
+
+
+def sensitivity_plot(table: pd.DataFrame, x: str, path: Path, title: str, note: str = "") -> Path:
+    """Return, max drawdown and turnover against a swept parameter (mean with 95% CI bars)."""
+    metrics = [c for c in ("total_return", "max_drawdown", "turnover") if f"{c}_mean" in table.columns]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
+    axes = [axes] if len(metrics) == 1 else list(axes)
+    for ax, m in zip(axes, metrics):
+        ci = table.get(f"{m}_ci95")
+        ax.errorbar(table[x], table[f"{m}_mean"], yerr=ci, marker="o", capsize=3)
+        ax.set_xlabel(x)
+        ax.set_title(m.replace("_", " "))
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=7, color="dimgray")
+    return _save(fig, path)

@@ -1,0 +1,211 @@
+"""The report: the paper's Tables 1-4 laid out from ``results.json``, in Markdown and HTML.
+
+Tables are built once as plain data (:class:`Table`) and rendered twice, so the Markdown and the
+self-contained HTML (plots embedded as base64 PNG) always show the same numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        out = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |",
+               "|" + "---|" * len(self.header)]
+        out += ["| " + " | ".join(r) + " |" for r in self.rows]
+        out += [""] + [f"*{n}*" for n in self.notes]
+        return "\n".join(out) + "\n"
+
+    def html(self) -> str:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in self.rows)
+        notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in self.notes)
+        return f"<h3>{html.escape(self.title)}</h3><table><tr>{head}</tr>{body}</table>{notes}"
+
+
+def pct(x, digits=2) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def num(x, digits=2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+ROWS_T1 = [("Total return", "total_return", pct), ("CAGR", "cagr", pct), ("Max drawdown", "max_drawdown", pct),
+           ("Sharpe", "sharpe", num), ("Sortino", "sortino", num), ("Volatility (ann.)", "volatility", pct),
+           ("Calmar", "calmar", num), ("Mean daily turnover", "turnover", pct),
+           ("Commission (% of initial cash)", "commission_pct", lambda x: pct(x, 3))]
+
+
+def _cell(s: dict, key: str, fmt) -> str:
+    mean = s["metrics"].get(key)
+    std = (s.get("metrics_std") or {}).get(key)
+    if std is not None and len(s.get("seeds", [])) > 1:
+        return f"{fmt(mean)} ± {fmt(std)}"
+    return fmt(mean)
+
+
+def table1(res: dict) -> Table:
+    strategies = res["strategies"]
+    names = list(strategies)
+    rows = [[label] + [_cell(strategies[n], key, fmt) for n in names] for label, key, fmt in ROWS_T1]
+    notes = [f"Test period {res['split']['test_start']}..{res['split']['test_end']} "
+             f"({res['split']['n_test_returns']} daily returns), after 0.1% commission on every fill; "
+             f"Sortino variant: {res['config']['analysis']['sortino_variant']}; annualised with "
+             f"{res['data']['periods_per_year']:.1f} bars/year; Sharpe uses the sample std."]
+    multi = [n for n in names if len(strategies[n]["seeds"]) > 1]
+    if multi:
+        notes.append(f"{', '.join(multi)}: mean ± std over seeds {strategies[multi[0]]['seeds']}.")
+    return Table("Table 1 - Performance over the test period", ["Metric", *names], rows, notes)
+
+
+def table_benchmarks(res: dict) -> Table | None:
+    if not res["benchmarks"]:
+        return None
+    rows = [[f"hold {t}", pct(b["metrics"]["total_return"]), pct(b["metrics"]["max_drawdown"]),
+             num(b["metrics"]["sharpe"]), pct(b["metrics"]["volatility"])] for t, b in res["benchmarks"].items()]
+    return Table("Reference lines - buy-and-hold of each asset",
+                 ["Line", "Total return", "Max drawdown", "Sharpe", "Volatility"], rows)
+
+
+def table2(res: dict) -> Table | None:
+    alpha = res.get("alpha")
+    if not alpha:
+        return None
+    a, b = alpha["pair"]
+    rows = []
+    for i, w in enumerate(alpha["windows"], 1):
+        rows.append([f"Window {i}", f"{w['start']}..{w['end']}", pct(w["strategy_return"]),
+                     pct(w["benchmark_return"]), pct(w["alpha"], 1)])
+    notes = [f"Alpha = compounded return of {a} minus that of {b} in each of {alpha['n_windows']} "
+             "non-overlapping windows of the test period (first seed)."]
+    if alpha.get("per_seed"):
+        per = alpha["per_seed"]
+        spread = [", ".join(pct(s[i]["alpha"], 1) for s in per) for i in range(len(alpha["windows"]))]
+        notes.append("Per seed: " + "; ".join(f"window {i + 1}: {s}" for i, s in enumerate(spread)))
+    return Table(f"Table 2 - Alpha of {a} vs {b}", ["", "Dates", a, b, "Alpha"], rows, notes)
+
+
+def table3(res: dict) -> Table:
+    strategies = res["strategies"]
+    names = list(strategies)
+    tickers = res["data"]["tickers"]
+    rows = []
+    for t in tickers:
+        row = [t]
+        for n in names:
+            run = strategies[n]["runs"][0]
+            tgt = (run["final_target"] or {}).get(t)
+            held = (run["final_held"] or {}).get(t)
+            row.append(f"{pct(tgt)} / {pct(held)}")
+        rows.append(row)
+    return Table("Table 3 - Final weights (target / held at the last close)", ["Asset", *names], rows,
+                 ["Target: the last allocation decided; held: after drift since the last rebalance (first seed)."])
+
+
+def table4(res: dict) -> list[Table]:
+    out = []
+    for wname, per in res["stress"].items():
+        rows = []
+        for name, s in per.items():
+            status = s.get("status", "ok")
+            flag = {True: "yes", False: "no", None: "n/a"}[s.get("overlaps_training")]
+            rows.append([name, status, pct(s.get("total_return")), pct(s.get("max_drawdown")),
+                         pct(s.get("annual_volatility")), flag])
+        notes = ["A window outside the traded (test) period gives no numbers. 'In training data' "
+                 "means the window's prices were used to fit the model that traded it: such numbers "
+                 "are not out of sample."]
+        out.append(Table(f"Table 4 - Stress window '{wname}'",
+                         ["Strategy", "Coverage", "Return", "Max drawdown", "Volatility", "In training data"],
+                         rows, notes))
+    return out
+
+
+def table_orders(res: dict) -> Table:
+    rows = []
+    for name, s in res["strategies"].items():
+        for run in s["runs"]:
+            stats = run["order_stats"]
+            failed = sum(v for k, v in stats.items() if k != "Completed")
+            rows.append([name + (f" (seed {run['seed']})" if run["seed"] is not None else ""),
+                         str(run["n_rebalances"]), str(stats.get("Completed", 0)), str(failed),
+                         f"{run['commission']:,.2f}", str(len(run["fallbacks"])), f"{run['seconds']:.1f}s"])
+    return Table("Orders, costs and fallbacks", ["Run", "Rebalances", "Fills", "Margin/Rejected/Canceled",
+                                                 "Commission paid", "Fallbacks", "Run time"], rows)
+
+
+def tables(res: dict) -> list[Table]:
+    out = [table1(res)]
+    for t in (table_benchmarks(res), table2(res)):
+        if t is not None:
+            out.append(t)
+    out.append(table3(res))
+    out += table4(res)
+    out.append(table_orders(res))
+    return out
+
+
+def header_lines(res: dict) -> list[str]:
+    d = res["data"]
+    lines = [f"Data: {d['label']}; {len(d['tickers'])} tickers, {d['bars']} bars {d['first_date']}.."
+             f"{d['last_date']} ({d['calendar']} calendar). Fingerprint {d['fingerprint'].get('digest')}."]
+    if d["synthetic"]:
+        lines.insert(0, "SYNTHETIC DATA: these results come from the seeded synthetic market, not real "
+                        "prices. They demonstrate the tool, not the paper's claims.")
+    lines.append(f"Training bars {res['split']['train_start']}..{res['split']['train_end']}; "
+                 f"test {res['split']['test_start']}..{res['split']['test_end']}.")
+    return lines
+
+
+def fallbacks_lines(res: dict) -> list[str]:
+    out = []
+    for name, s in res["strategies"].items():
+        for run in s["runs"]:
+            for f in run["fallbacks"]:
+                out.append(f"{name}: {f.get('date')}: {f.get('reason')} -> {f.get('used')}")
+    return out
+
+
+def render_markdown(res: dict, images: dict[str, str]) -> str:
+    parts = [f"# {res['name']}", "", res.get("description") or "", ""]
+    parts += [f"> {line}" for line in header_lines(res)] + [""]
+    for t in tables(res):
+        parts.append(t.markdown())
+    fb = fallbacks_lines(res)
+    parts += ["### Fallbacks", ""] + ([f"- {x}" for x in fb] if fb else ["None."]) + [""]
+    for title, rel in images.items():
+        parts += [f"### {title}", "", f"![{title}]({rel})", ""]
+    parts.append(f"Generated {res['created']} with " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()))
+    return "\n".join(parts) + "\n"
+
+
+CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+       "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
+       "text-align:right}td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:90%}"
+       ".banner{background:#fff3cd;border:1px solid #e0c060;padding:.6em}img{max-width:100%}")
+
+
+def render_html(res: dict, image_files: dict[str, Path]) -> str:
+    lines = header_lines(res)
+    banner = "".join(f"<p class='banner'>{html.escape(x)}</p>" if i == 0 and res["data"]["synthetic"]
+                     else f"<p>{html.escape(x)}</p>" for i, x in enumerate(lines))
+    body = [f"<h1>{html.escape(res['name'])}</h1><p>{html.escape(res.get('description') or '')}</p>", banner]
+    body += [t.html() for t in tables(res)]
+    fb = fallbacks_lines(res)
+    body.append("<h3>Fallbacks</h3>" + ("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in fb) + "</ul>"
+                                        if fb else "<p>None.</p>"))
+    for title, path in image_files.items():
+        data = base64.b64encode(Path(path).read_bytes()).decode()
+        body.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(res['name'])}</title>"
+            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
