@@ -58,7 +58,7 @@ def build_allocator(spec, seed: int | None = None, progress: bool | None = None)
     if spec.kind == "lstm":
         alloc = _lstm(spec.params, seed=seed, progress=progress)
         if spec.checkpoint:
-            alloc = type(alloc).load(spec.checkpoint)
+            alloc = type(alloc).from_checkpoint(spec.checkpoint, progress=bool(progress))
         return alloc
     raise ConfigError(f"unknown strategy kind {spec.kind!r}")
 

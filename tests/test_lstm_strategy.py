@@ -1,0 +1,101 @@
+"""LSTMStrategy inside Backtrader: features equal the offline ones, no look-ahead, constant
+per-bar window, checkpoint reuse without retraining."""
+
+from __future__ import annotations
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from allocators.lstm import LSTMAllocator, compute_features
+from feeds.bt_feeds import add_frames
+from feeds.calendar import align
+from feeds.synthetic import generate_market
+from strategies.commission import ProportionalCommission
+from strategies.lstm import LSTMStrategy
+
+TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
+TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 1, "device": "cpu"}
+START = pd.Timestamp("2021-03-01")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def frames(perturb_after=None):
+    raw = generate_market(TICKERS, start="2019-01-01", end="2021-12-31", seed=5)
+    aligned = align({t: f[["Open", "High", "Low", "Close", "Volume"]] for t, f in raw.items()}, "intersection")
+    if perturb_after is not None:
+        rng = np.random.default_rng(0)
+        for f in aligned.values():
+            later = f.index > perturb_after
+            noise = np.exp(rng.normal(0, 0.05, later.sum()))
+            for col in ("Open", "High", "Low", "Close"):
+                f.loc[later, col] = f.loc[later, col].to_numpy() * noise
+    return aligned
+
+
+class Spy(LSTMAllocator):
+    """Records the window length and scaled features of every allocate call."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.seen = []
+
+    def allocate(self, history):
+        w = super().allocate(history)
+        self.seen.append((len(history), self.last_features_.copy()))
+        return w
+
+
+def run(data, allocator=None, checkpoint=None, **params):
+    cerebro = bt.Cerebro()
+    add_frames(cerebro, data)
+    cerebro.broker.setcash(1e6)
+    cerebro.broker.addcommissioninfo(ProportionalCommission())
+    cerebro.addstrategy(LSTMStrategy, allocator=allocator, checkpoint=checkpoint, trade_start=START, **params)
+    s = cerebro.run()[0]
+    targets = pd.DataFrame([r["target"] for r in s.rebalances], index=[r["date"] for r in s.rebalances])
+    return s, targets
+
+
+def test_features_match_offline_and_window_is_constant():
+    data = frames()
+    alloc = Spy(TINY)
+    s, _ = run(data, allocator=alloc, schedule="weekly")
+    closes = pd.DataFrame({t: f["Close"] for t, f in data.items()})
+    offline = alloc.scaler_.transform(compute_features(closes).to_numpy())
+    offline = pd.DataFrame(offline, index=closes.index)
+    assert len(alloc.seen) > 30
+    assert {n for n, _ in alloc.seen} == {alloc.lookback}  # per-bar cost independent of history length
+    for _, feats in alloc.seen:
+        ref = offline.loc[feats.index].to_numpy()
+        assert np.max(np.abs(feats.to_numpy() - ref)) < 1e-9
+    assert s.fits[0]["last"] == START.date()
+
+
+@pytest.mark.parametrize("refit", [None, 60])
+def test_no_lookahead_fit_once_and_walk_forward(refit):
+    T = pd.Timestamp("2021-07-15")
+    _, base = run(frames(), allocator=LSTMAllocator(TINY), refit=refit)
+    _, pert = run(frames(perturb_after=T), allocator=LSTMAllocator(TINY), refit=refit)
+    past = base.index <= T.date()
+    assert past.sum() > 50
+    assert np.array_equal(base[past].to_numpy(), pert[past].to_numpy())
+    assert not np.array_equal(base[~past].to_numpy(), pert[~past].to_numpy())
+
+
+def test_checkpoint_reused_in_another_cerebro_without_training(tmp_path):
+    data = frames()
+    s, first = run(data, allocator=LSTMAllocator(TINY), schedule="monthly")
+    path = s.allocator.save(tmp_path / "model")
+    s2, second = run(data, checkpoint=str(path), schedule="monthly")
+    assert s2.fits == []  # not retrained
+    assert np.array_equal(first.to_numpy(), second.to_numpy())
