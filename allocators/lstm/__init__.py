@@ -1,0 +1,34 @@
+"""The paper's LSTM rebalancer: features, network, training, checkpoints and the allocator.
+
+Public API::
+
+    LSTMConfig(...)                       # validated settings (YAML keys = field names)
+    LSTMAllocator(config=None, **fields)  # .fit(history) / .allocate(history) / .save / .load
+    compute_features(prices, spec=None)   # offline features, same code as allocate()
+    FeatureSpec, MinMaxScaler             # feature definition / learned scaling
+    portfolio_loss(weights, returns, kind, lambda_penalty, turnover_cost)
+    run_notebook_lstm(closes, seed)       # the reference notebook, defects kept on purpose
+
+Nothing here imports backtrader.
+"""
+
+from allocators.lstm.allocator import LSTMAllocator
+from allocators.lstm.config import LSTMConfig
+from allocators.lstm.features import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
+from allocators.lstm.losses import portfolio_loss
+from allocators.lstm.model import LSTMPolicy, cap_weights
+from allocators.lstm.notebook import load_notebook_closes, run_notebook_lstm
+
+__all__ = [
+    "FEATURE_NAMES",
+    "FeatureSpec",
+    "LSTMAllocator",
+    "LSTMConfig",
+    "LSTMPolicy",
+    "MinMaxScaler",
+    "cap_weights",
+    "compute_features",
+    "load_notebook_closes",
+    "portfolio_loss",
+    "run_notebook_lstm",
+]

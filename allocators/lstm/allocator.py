@@ -1,0 +1,314 @@
+"""``LSTMAllocator``: the paper's LSTM rebalancer behind the :class:`Allocator` contract.
+
+``fit(history)`` trains a fresh network (and a fresh scaler) on a close-price history; every
+training target lies inside that history (the last sample's target is its last return), so a
+strategy that calls ``fit`` on the bars it has seen cannot look ahead. ``allocate(history)``
+returns the weights for the last row from the trailing ``lookback`` rows only, so per-bar cost
+does not grow with the history. See :mod:`allocators.lstm.features` for the features and
+:mod:`allocators.lstm.losses` for the losses.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from allocators.base import Allocator
+from allocators.lstm.checkpoint import load_checkpoint, save_checkpoint
+from allocators.lstm.config import MODEL_FIELDS, LSTMConfig
+from allocators.lstm.features import (
+    MinMaxScaler,
+    feature_array,
+    feature_columns,
+    sample_rows,
+    validate_prices,
+    windows,
+)
+from allocators.lstm.model import LSTMPolicy, cap_weights, check_cap
+from allocators.lstm.training import mean_epoch_seconds, resolve_device, seeded, train_policy
+from lmbt.errors import AllocationError, ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+class LSTMAllocator(Allocator):
+    """LSTM -> softmax portfolio weights, trained on the portfolio outcome (paper's loss).
+
+    Params:
+        config: an :class:`LSTMConfig`, a mapping of its fields (e.g. a YAML section) or None
+            for the defaults; keyword arguments override single fields
+            (``LSTMAllocator(epochs=20, seed=3)``). See :class:`LSTMConfig` for every field.
+
+    Learned state (after ``fit`` or ``load``):
+        model_: the trained :class:`LSTMPolicy` (eval mode).
+        scaler_: :class:`MinMaxScaler` fitted on the training inputs only.
+        assets_: asset order of the network's inputs and outputs.
+        history_: per-epoch dicts ``{epoch, train_loss, val_loss, seconds}``.
+        train_seconds_per_epoch_: mean wall time of an epoch.
+        best_epoch_: epoch whose weights are kept (the last one without validation).
+        n_train_samples_, n_val_samples_, fit_start_, fit_end_: what ``fit`` saw.
+        last_features_: scaled input window (DataFrame indexed by its 30 dates, asset-major
+            ``(asset, feature)`` columns) used by the latest ``allocate``.
+    """
+
+    #: trailing rows ``allocate`` uses with the default config (set per instance from the config)
+    lookback = LSTMConfig().feature_spec.lookback_bars
+    requires_fit = True
+
+    def __init__(self, config: LSTMConfig | Mapping | None = None, **overrides):
+        if isinstance(config, LSTMConfig):
+            config = config.to_dict()
+        self.config = LSTMConfig.from_dict(config, **overrides)
+        self.feature_spec = self.config.feature_spec
+        self.lookback = self.feature_spec.lookback_bars
+        self.model_: LSTMPolicy | None = None
+        self.scaler_: MinMaxScaler | None = None
+        self.assets_: list | None = None
+        self.history_: list[dict] = []
+        self.train_seconds_per_epoch_: float | None = None
+        self.best_epoch_: int | None = None
+        self.stopped_early_: bool = False
+        self.n_train_samples_: int | None = None
+        self.n_val_samples_: int | None = None
+        self.fit_start_: str | None = None
+        self.fit_end_: str | None = None
+        self.device_: torch.device | None = None
+        self.last_features_: pd.DataFrame | None = None
+        self._columns: pd.MultiIndex | None = None
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, history: pd.DataFrame) -> LSTMAllocator:
+        """Train on ``history`` (close prices, nothing later than the decision bar); returns self.
+
+        Fully resets the network and the scaler unless ``warm_start`` is set, in which case
+        training continues from the current network (the scaler is refitted).
+        """
+        cfg, spec = self.config, self.feature_spec
+        validate_prices(history, "LSTMAllocator.fit")
+        warm = cfg.warm_start and self.model_ is not None
+        if warm:
+            history = self._in_asset_order(history, "LSTMAllocator.fit (warm_start)")
+        assets = list(history.columns)
+        check_cap(cfg.max_weight, len(assets))
+
+        features = feature_array(history.to_numpy(dtype=float), spec)
+        rows = sample_rows(features, spec.window)
+        n_samples = len(rows)
+        n_val = max(1, int(n_samples * cfg.validation_fraction)) if cfg.validation_fraction > 0 else 0
+        n_train = n_samples - n_val
+        needed = 1 + (1 if n_val else 0)
+        if n_samples < needed or n_train < 1:
+            raise DataError(
+                f"LSTMAllocator.fit: history has {len(history)} rows, giving {n_samples} samples; "
+                f"need at least {spec.min_rows + needed} rows ({spec.min_rows} for the first input "
+                f"window + {needed} target(s)); pass a longer history"
+            )
+        first_row = rows[0] - spec.window + 1
+        scaler = MinMaxScaler.fit(features[first_row : rows[n_train - 1] + 1])
+        scaled = scaler.transform(features)
+        x_all = windows(scaled, rows, spec.window).astype(np.float32)
+        y_all = features[rows + 1, 0 :: spec.n_features_per_asset].astype(np.float32)  # raw returns
+
+        device = resolve_device(cfg.device)
+        with seeded(cfg.seed, device):
+            if warm:  # a copy, so a failed fit leaves the current model untouched
+                model = copy.deepcopy(self.model_).to(device)
+            else:
+                model = self._new_model(len(assets)).to(device)
+            x_train = torch.from_numpy(x_all[:n_train]).to(device)
+            y_train = torch.from_numpy(y_all[:n_train]).to(device)
+            x_val = torch.from_numpy(x_all[n_train:]).to(device) if n_val else None
+            y_val = torch.from_numpy(y_all[n_train:]).to(device) if n_val else None
+            result = train_policy(model, x_train, y_train, cfg, x_val, y_val)
+
+        self.model_, self.scaler_, self.assets_, self.device_ = model, scaler, assets, device
+        self._columns = feature_columns(assets)
+        self.history_ = result.history
+        self.train_seconds_per_epoch_ = mean_epoch_seconds(result.history)
+        self.best_epoch_ = result.best_epoch
+        self.stopped_early_ = result.stopped_early
+        self.n_train_samples_, self.n_val_samples_ = n_train, n_val
+        self.fit_start_, self.fit_end_ = _label(history.index[0]), _label(history.index[-1])
+        self.last_features_ = None
+        log.info(
+            "LSTMAllocator.fit: %d train / %d val samples up to %s, %d epochs (best %s), %.3f s/epoch",
+            n_train, n_val, self.fit_end_, len(result.history), result.best_epoch,
+            self.train_seconds_per_epoch_,
+        )
+        return self
+
+    def _new_model(self, n_assets: int) -> LSTMPolicy:
+        cfg = self.config
+        return LSTMPolicy(
+            n_features=n_assets * self.feature_spec.n_features_per_asset,
+            n_assets=n_assets,
+            hidden_size=cfg.hidden_size,
+            num_layers=cfg.num_layers,
+            dropout=cfg.dropout,
+            max_weight=cfg.max_weight,
+        )
+
+    def _in_asset_order(self, history: pd.DataFrame, source: str) -> pd.DataFrame:
+        columns = list(history.columns)
+        if columns == self.assets_:
+            return history
+        if len(columns) != len(self.assets_) or set(columns) != set(self.assets_):
+            raise AllocationError(
+                f"{source}: history has assets {columns} but the model was trained on {self.assets_}; "
+                "use the same assets or fit a new model"
+            )
+        return history[self.assets_]
+
+    # ------------------------------------------------------------- allocate
+    def allocate(self, history: pd.DataFrame) -> pd.Series:
+        """Weights for the last row of ``history``, from its trailing ``lookback`` rows.
+
+        The network runs in float32; its logits go through softmax (and the cap) in float64 so
+        the returned weights sum to 1 and respect ``max_weight`` exactly.
+        """
+        if self.model_ is None:
+            raise AllocationError("LSTMAllocator.allocate: not fitted; call fit(history) or load(path) first")
+        spec = self.feature_spec
+        columns = list(history.columns)
+        recent = self._in_asset_order(history.iloc[-self.lookback :], "LSTMAllocator.allocate")
+        if len(recent) < spec.min_rows:
+            raise AllocationError(
+                f"LSTMAllocator.allocate: history has {len(recent)} rows; needs at least {spec.min_rows} "
+                f"(RSI/volatility warm-up {spec.first_valid_row} + window {spec.window})"
+            )
+        validate_prices(recent, "LSTMAllocator.allocate")
+        features = feature_array(recent.to_numpy(dtype=float), spec)[-spec.window :]
+        scaled = self.scaler_.transform(features)
+        x = torch.from_numpy(scaled.astype(np.float32)).unsqueeze(0).to(self.device_)
+        with torch.inference_mode():
+            logits = self.model_.logits(x)[0].to("cpu").numpy()
+        weights = self._finalise(logits)
+        self.last_features_ = pd.DataFrame(scaled, index=recent.index[-spec.window :], columns=self._columns)
+        return pd.Series(weights, index=self.assets_, dtype=float).reindex(columns)
+
+    def _finalise(self, logits: np.ndarray) -> np.ndarray:
+        """The network's (float32) logits -> softmax and cap in float64, so the cap holds exactly."""
+        if not np.isfinite(logits).all():
+            raise AllocationError(f"LSTMAllocator.allocate: the network produced non-finite logits {logits}")
+        z = logits.astype(np.float64)
+        w = np.exp(z - z.max())
+        w = w / w.sum()
+        if self.config.max_weight is not None:
+            w = cap_weights(torch.from_numpy(w), self.config.max_weight).numpy()
+        return w
+
+    # ---------------------------------------------------------- checkpoints
+    def save(self, path) -> Path:
+        """Write the fitted state (no pickled objects); see :mod:`allocators.lstm.checkpoint`."""
+        if self.model_ is None:
+            raise AllocationError("LSTMAllocator.save: nothing to save; call fit(history) first")
+        metadata = {
+            "config": self.config.to_dict(),
+            "feature_spec": self.feature_spec.to_dict(),
+            "assets": list(self.assets_),
+            "scaler": self.scaler_.to_dict(),
+            "fit": {
+                "history": self.history_,
+                "best_epoch": self.best_epoch_,
+                "stopped_early": self.stopped_early_,
+                "n_train_samples": self.n_train_samples_,
+                "n_val_samples": self.n_val_samples_,
+                "fit_start": self.fit_start_,
+                "fit_end": self.fit_end_,
+            },
+            "torch_version": torch.__version__,
+        }
+        return save_checkpoint(path, self.model_.state_dict(), metadata)
+
+    def load(self, path, assets=None) -> LSTMAllocator:
+        """Load a checkpoint into this allocator (no refit); returns self.
+
+        The checkpoint's feature spec and network fields (``hidden_size``, ``num_layers``,
+        ``dropout``, ``max_weight``) must equal this allocator's config (ConfigError naming
+        expected vs got); when ``assets`` is given it must equal the checkpoint's asset list
+        (AllocationError). Use :meth:`from_checkpoint` to adopt the checkpoint's config instead.
+        """
+        state_dict, meta = load_checkpoint(path)
+        expected = self.feature_spec.to_dict()
+        got = meta.get("feature_spec", {})
+        _compare(path, "feature spec", expected, got)
+        saved_cfg = meta.get("config", {})
+        _compare(path, "model config", self.config.model_dict(), {k: saved_cfg.get(k) for k in MODEL_FIELDS})
+        saved_assets = list(meta["assets"])
+        if assets is not None and list(assets) != saved_assets:
+            raise AllocationError(
+                f"LSTM checkpoint {path}: trained on assets {saved_assets}, expected {list(assets)}; "
+                "load a checkpoint trained on these assets or fit a new model"
+            )
+        device = resolve_device(self.config.device)
+        with torch.random.fork_rng(devices=[]):  # building the network draws random init values
+            model = self._new_model(len(saved_assets))
+        try:
+            model.load_state_dict(state_dict)
+        except RuntimeError as exc:
+            raise ConfigError(f"LSTM checkpoint {path}: weights do not fit the network ({exc})") from None
+        model.to(device).eval()
+        fit = meta.get("fit", {})
+        self.model_, self.device_ = model, device
+        self.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
+        self.assets_ = saved_assets
+        self._columns = feature_columns(saved_assets)
+        self.history_ = list(fit.get("history", []))
+        self.train_seconds_per_epoch_ = mean_epoch_seconds(self.history_) if self.history_ else None
+        self.best_epoch_ = fit.get("best_epoch")
+        self.stopped_early_ = bool(fit.get("stopped_early", False))
+        self.n_train_samples_ = fit.get("n_train_samples")
+        self.n_val_samples_ = fit.get("n_val_samples")
+        self.fit_start_, self.fit_end_ = fit.get("fit_start"), fit.get("fit_end")
+        self.last_features_ = None
+        return self
+
+    @classmethod
+    def from_checkpoint(cls, path, **overrides) -> LSTMAllocator:
+        """A new allocator with the checkpoint's own config (``overrides`` for e.g. ``device``)."""
+        _, meta = load_checkpoint(path)
+        return cls(meta["config"], **overrides).load(path)
+
+    def describe(self) -> dict:
+        return {
+            "allocator": "LSTMAllocator",
+            "config": self.config.to_dict(),
+            "lookback": self.lookback,
+            "fitted": self.model_ is not None,
+            "assets": None if self.assets_ is None else list(self.assets_),
+            "fit_start": self.fit_start_,
+            "fit_end": self.fit_end_,
+            "best_epoch": self.best_epoch_,
+            "epochs_run": len(self.history_),
+            "train_seconds_per_epoch": (
+                None
+                if self.train_seconds_per_epoch_ is None or not math.isfinite(self.train_seconds_per_epoch_)
+                else self.train_seconds_per_epoch_
+            ),
+        }
+
+
+def _label(value) -> str:
+    """ISO date for a midnight timestamp, ``str`` otherwise (JSON-able)."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)
+
+
+def _compare(path, what: str, expected: dict, got: dict) -> None:
+    keys = sorted(set(expected) | set(got), key=str)
+    diffs = [f"{k}: expected {expected.get(k)!r}, got {got.get(k)!r}" for k in keys
+             if expected.get(k) != got.get(k)]
+    if diffs:
+        raise ConfigError(
+            f"LSTM checkpoint {path}: {what} does not match this allocator ({'; '.join(diffs)}); "
+            "use LSTMAllocator.from_checkpoint(path) or a matching config"
+        )
+
