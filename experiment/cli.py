@@ -33,6 +33,8 @@ def run_cli(args) -> int:
         if not args.quiet:
             print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
+    if cfg.mode == "notebook_replication":
+        return _replication(cfg, args, out, stage)
     result = run_experiment(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
     stage("collecting results")
     res = collect(result)
@@ -45,6 +47,27 @@ def run_cli(args) -> int:
         print(table1(res).markdown())
         print(f"Report: {out / 'report.html'} (also report.md, results.json, CSVs, PNGs)")
         stage("done")
+    return 0
+
+
+def _replication(cfg, args, out: Path, stage) -> int:
+    import torch
+
+    from experiment.notebook_run import replication_tables, run_notebook_replication
+    from experiment.outputs import write_replication_outputs
+    from lmbt.errors import ConfigError
+
+    torch.set_num_threads(cfg.runtime.torch_threads)
+    data_dir = args.data_dir or cfg.data.data_dir
+    if data_dir is None:
+        raise ConfigError("data.data_dir: notebook_replication needs the real CSVs; set it or pass --data-dir")
+    run = run_notebook_replication(cfg, data_dir, stage=stage, progress=not args.quiet)
+    stage(f"writing report to {out}")
+    write_replication_outputs(run, out, make_plots=cfg.output.plots)
+    if not args.quiet:
+        for t in replication_tables(run["results"]):
+            print(t.markdown())
+        print(f"Report: {out / 'report.html'}")
     return 0
 
 

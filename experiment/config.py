@@ -121,19 +121,121 @@ class OutputConfig(_Strict):
     plots: bool = True
 
 
+class ReplicationConfig(_Strict):
+    """``mode: notebook_replication``: the reference notebook's computation, defects kept on
+    purpose (PAPER_NOTES steps 1-11), to reproduce the published figures."""
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    epochs: int = Field(100, ge=1)
+
+
+class RuntimeConfig(_Strict):
+    """Process settings. One torch thread is fastest for this small network on a few cores
+    (more threads contend with each other and with Backtrader's own work)."""
+
+    torch_threads: int = Field(1, ge=1)
+
+
+class SweepConfig(_Strict):
+    """A grid over one strategy's parameters (and seeds), run in parallel by :mod:`experiment.sweep`.
+
+    ``grid`` keys are dotted paths into ``strategies.<strategy>``: a StrategyConfig field
+    (``schedule``, ``fit_window``) or one key of ``params``/``weights`` (``params.lambda_penalty``).
+    Every grid point is validated like a strategy of its own when the config is loaded.
+    """
+
+    strategy: str
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    seeds: list[int] | None = None
+    compare_to: str | None = None
+    backend: Literal["loky", "ray"] = "loky"
+    workers: int = Field(2, ge=1)
+    torch_threads: int = Field(1, ge=1)
+    address: str | None = None
+    n_boot: int = Field(2000, ge=100)
+    block_bars: int | None = Field(None, ge=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v):
+        for path, values in v.items():
+            if not values:
+                raise ValueError(f"grid {path!r}: list at least one value")
+            head, _, rest = path.partition(".")
+            if head in ("kind", "seeds") or head not in StrategyConfig.model_fields:
+                allowed = [f for f in StrategyConfig.model_fields if f not in ("kind", "seeds")]
+                close = difflib.get_close_matches(head, allowed, n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                raise ValueError(f"grid {path!r}: {head!r} is not a sweepable strategy field ({hint}); "
+                                 "seeds go in sweep.seeds")
+            if rest and (head not in ("params", "weights") or "." in rest):
+                raise ValueError(f"grid {path!r}: only params.<key> and weights.<asset> go one level deeper")
+            if head in ("params", "weights") and not rest:
+                raise ValueError(f"grid {path!r}: name the key, e.g. '{head}.lambda_penalty'")
+        return v
+
+    def check(self, strategies: dict[str, StrategyConfig]) -> None:
+        """Rules that need the strategies: names exist, every grid point is a valid strategy."""
+        import itertools
+
+        from experiment.factory import allocator_kwargs_error
+
+        for role, name in (("strategy", self.strategy), ("compare_to", self.compare_to)):
+            if name is not None and name not in strategies:
+                close = difflib.get_close_matches(name, list(strategies), n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}?" if close else f"strategies are {sorted(strategies)}"
+                raise ValueError(f"{role} {name!r} is not a strategy of this config ({hint})")
+        base = strategies[self.strategy]
+        if self.seeds is not None and base.kind != "lstm":
+            raise ValueError(f"seeds apply to lstm strategies only; {self.strategy!r} is kind {base.kind!r}")
+        if self.seeds is not None and not self.seeds:
+            raise ValueError("seeds: list at least one seed")
+        for values in itertools.product(*self.grid.values()):
+            raw = base.model_dump()
+            for path, value in zip(self.grid, values):
+                head, _, key = path.partition(".")
+                if key:
+                    raw[head] = {**(raw[head] or {}), key: value}
+                else:
+                    raw[head] = value
+            point = ", ".join(f"{p}={v!r}" for p, v in zip(self.grid, values))
+            try:
+                spec = StrategyConfig.model_validate(raw)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = str((first.get("loc") or ("?",))[0])
+                raise ValueError(f"grid point {point}: {where}: {first.get('msg')}") from None
+            problem = allocator_kwargs_error(spec)
+            if problem:
+                raise ValueError(f"grid point {point}: {problem}")
+
+
 class ExperimentConfig(_Strict):
     name: str = "experiment"
     description: str = ""
+    mode: Literal["backtest", "notebook_replication"] = "backtest"
+    replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
-    strategies: dict[str, StrategyConfig] = Field(min_length=1)
+    strategies: dict[str, StrategyConfig] = Field(default_factory=dict)
     buy_and_hold_benchmarks: bool = True
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    sweep: SweepConfig | None = None
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep(cls, v, info):
+        if v is not None and "strategies" in info.data:
+            v.check(info.data["strategies"])
+        return v
 
     @model_validator(mode="after")
     def _cross(self):
+        if self.mode == "backtest" and not self.strategies:
+            raise ValueError("strategies: at least one strategy is required (mode 'backtest')")
         tickers = set(self.data.tickers)
         for name, s in self.strategies.items():
             for asset in list(s.weights or {}) + ([s.asset] if s.asset else []):
@@ -163,7 +265,8 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
             return model
         ann = field.annotation
         sub = None
-        for cand in (DataConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig):
+        for cand in (DataConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig,
+                     SweepConfig, RuntimeConfig, ReplicationConfig):
             if ann is cand or cand.__name__ in str(ann):
                 sub = cand
         if sub is None:

@@ -69,6 +69,9 @@ def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestam
 
 def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
                    stage=lambda msg: None) -> ExperimentResult:
+    import torch
+
+    torch.set_num_threads(cfg.runtime.torch_threads)
     stage(f"loading data ({cfg.data.source})")
     market = market_for(cfg, data_dir)
     start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
