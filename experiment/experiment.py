@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analyzers import PaperMetrics, PortfolioWeights, SortinoRatio, StressWindow
 from analyzers import metrics as M
 from experiment.backtest import BacktestResult, run_backtest
 from experiment.config import ExperimentConfig, StrategyConfig
@@ -67,6 +68,19 @@ def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestam
             )
 
 
+def run_analyzers(cfg: ExperimentConfig, start: pd.Timestamp, ppy: float) -> dict:
+    """The plugin's analyzers added to every strategy run, over the test period only."""
+    a = cfg.analysis
+    windows = {k: (str(v[0]), str(v[1])) for k, v in a.stress_windows.items()}
+    return {
+        "paper_metrics": (PaperMetrics, {"since": start, "sortino_variant": a.sortino_variant,
+                                         "periods_per_year": ppy}),
+        "sortino": (SortinoRatio, {"since": start, "variant": a.sortino_variant, "periods_per_year": ppy}),
+        "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
+        "portfolio": (PortfolioWeights, {"keep_series": False, "periods_per_year": ppy}),
+    }
+
+
 def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
                    stage=lambda msg: None) -> ExperimentResult:
     import torch
@@ -81,12 +95,14 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
           f"{market.index[-1].date()} ({market.calendar} calendar, {ppy:.1f} bars/year); "
           f"test from {start.date()}")
     result = ExperimentResult(cfg, market, start, ppy)
+    analyzers = run_analyzers(cfg, start, ppy)
     for name, spec in cfg.strategies.items():
         seeds = spec.seeds if spec.kind == "lstm" and spec.seeds else [None]
         result.runs[name] = []
         for seed in seeds:
             stage(f"running {name}" + (f" (seed {seed})" if seed is not None else ""))
-            run = run_backtest(market, name, spec, cfg.broker, start, seed=seed, progress=progress)
+            run = run_backtest(market, name, spec, cfg.broker, start, seed=seed, progress=progress,
+                               analyzers=analyzers)
             result.runs[name].append(run)
     if cfg.buy_and_hold_benchmarks:
         for ticker in market.tickers:

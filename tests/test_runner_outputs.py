@@ -53,6 +53,14 @@ def test_backtest_outputs(tmp_path, capsys):
     total = float((1 + rets["mvo"]).prod() - 1)
     assert total == pytest.approx(res["strategies"]["mvo"]["metrics"]["total_return"], rel=1e-9)
     assert rets.index[0] > pd.Timestamp(res["split"]["test_start"])
+    # the Backtrader analyzers of each run agree with the report's metrics (same test period)
+    for name in ("mvo", "ew"):
+        s = res["strategies"][name]
+        pm = s["runs"][0]["analyzers"]["paper_metrics"]
+        assert pm["total_return"] == pytest.approx(s["metrics"]["total_return"], rel=1e-12)
+        assert pm["sharpe_ratio"] == pytest.approx(s["metrics"]["sharpe"], rel=1e-12)
+        assert pm["max_drawdown"] == pytest.approx(s["metrics"]["max_drawdown"], rel=1e-12)
+        assert s["runs"][0]["analyzers"]["sortino"]["sortino_ratio"] == pytest.approx(s["metrics"]["sortino"])
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     assert "SYNTHETIC DATA" in md and "SYNTHETIC DATA" in html
