@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder of <TICKER>.csv files (default: lmbt.paths.shared_data_dir())")
+    parser.add_argument("--json", type=Path, default=None, help="also write the columns as JSON to this file")
     args = parser.parse_args(argv)
 
     if str(REPO_ROOT) not in sys.path:
@@ -103,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     except PluginError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.json is not None:
+        import json
+
+        from experiment.results import _clean
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(_clean({"columns": columns, "tickers": list(NOTEBOOK_TICKERS)}), indent=2))
     print(f"MVO replication on {data_dir}\n")
     print(build_table(columns, NOTEBOOK_TICKERS))
     print()

@@ -1,0 +1,70 @@
+"""Regenerate REPRODUCTION.md: run every piece on the real data, store its results, render.
+
+Usage::
+
+    python scripts/make_reproduction.py --data-dir ../shared/data            # everything (~15 min, 2 cores)
+    python scripts/make_reproduction.py --only paper-real walk-forward       # some pieces
+    python scripts/make_reproduction.py --render-only                        # re-render from reproduction/
+
+Each piece's results are stored in ``reproduction/<piece>.json``; the commands are listed in
+:data:`experiment.reproduction.PIECES` and in the document itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from experiment.reproduction import PIECES, load, render  # noqa: E402
+
+CONFIGS = {"paper-replication": "configs/paper-replication.yaml", "paper-real": "configs/paper.yaml",
+           "walk-forward": "configs/walk-forward.yaml", "sweep-lambda": "configs/sweep-lambda.yaml"}
+
+
+def run_piece(name: str, data_dir: Path, store: Path) -> None:
+    if name == "mvo-replication":
+        from scripts.replicate_mvo import main as mvo_main
+
+        if mvo_main(["--data-dir", str(data_dir), "--json", str(store / f"{name}.json")]) != 0:
+            raise SystemExit(f"{name} failed")
+        return
+    import runner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        rc = runner.main([str(ROOT / CONFIGS[name]), "--data-dir", str(data_dir), "--out", str(out), "--quiet"])
+        if rc != 0:
+            raise SystemExit(f"{name} failed with exit code {rc}")
+        shutil.copy(out / "results.json", store / f"{name}.json")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, default=None, help="folder of Yahoo CSVs (default ../shared/data)")
+    ap.add_argument("--only", nargs="+", choices=list(PIECES), help="run only these pieces")
+    ap.add_argument("--render-only", action="store_true", help="only re-render REPRODUCTION.md")
+    ap.add_argument("--store", type=Path, default=ROOT / "reproduction")
+    args = ap.parse_args(argv)
+    from lmbt.paths import shared_data_dir
+
+    data_dir = args.data_dir or shared_data_dir()
+    args.store.mkdir(parents=True, exist_ok=True)
+    if not args.render_only:
+        for name in args.only or list(PIECES):
+            print(f"running {name}: {PIECES[name]}", file=sys.stderr, flush=True)
+            run_piece(name, data_dir, args.store)
+    text = render(load(args.store))
+    (ROOT / "REPRODUCTION.md").write_text(text)
+    print(f"wrote REPRODUCTION.md from {args.store}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
