@@ -122,11 +122,12 @@ def table4(res: dict) -> list[Table]:
             flag = {True: "yes", False: "no", None: "n/a"}[s.get("overlaps_training")]
             rows.append([name, status, pct(s.get("total_return")), pct(s.get("max_drawdown")),
                          pct(s.get("annual_volatility")), flag])
-        notes = ["A window outside the traded (test) period gives no numbers. 'In training data' "
-                 "means the window's prices were used to fit the model that traded it: such numbers "
-                 "are not out of sample."]
+        notes = ["A window outside the traded (test) period gives no numbers. 'In initial training data' "
+                 "means the window starts before the end of the data of the first fit, so the model that "
+                 "traded it had seen (part of) it: such numbers are not out of sample. Walk-forward refits "
+                 "only ever use bars before the decisions they drive."]
         out.append(Table(f"Table 4 - Stress window '{wname}'",
-                         ["Strategy", "Coverage", "Return", "Max drawdown", "Volatility", "In training data"],
+                         ["Strategy", "Coverage", "Return", "Max drawdown", "Volatility", "In initial training data"],
                          rows, notes))
     return out
 

@@ -152,8 +152,9 @@ def render(pieces: dict[str, dict]) -> str:
         parts += _backtest_section(
             pieces["walk-forward"], "4. Walk-forward: 2022 out of sample", PIECES["walk-forward"],
             "Trained on 2019-2021 only; LSTM and MVO refitted every 126 bars (about six months) on all bars "
-            "seen so far; test 2022-01-03..2024-12-30. Here the 2022 stress window is genuinely out of sample: "
-            "every long-only portfolio of these assets lost money in 2022, unlike the paper's Table 4.")
+            "seen so far; first trade at the close of 2021-12-31. Here the 2022 stress window is genuinely "
+            "out of sample. Every one of the five assets fell in 2022 (section 2, Table 4), and so do these "
+            "portfolios, unlike the positive 2022 'total returns' of the paper's Table 4.")
     if "sweep-lambda" in pieces:
         sw = pieces["sweep-lambda"]
         parts += ["## 5. Lambda sensitivity (the paper's section 4.7)", "", f"Command: `{PIECES['sweep-lambda']}`",

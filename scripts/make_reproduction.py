@@ -13,6 +13,7 @@ Each piece's results are stored in ``reproduction/<piece>.json``; the commands a
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -54,7 +55,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from lmbt.paths import shared_data_dir
 
-    data_dir = args.data_dir or shared_data_dir()
+    os.chdir(ROOT)  # paths in the stored results are relative to the repository root
+    data_dir = args.data_dir or Path(os.path.relpath(shared_data_dir(), ROOT))
     args.store.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         for name in args.only or list(PIECES):
