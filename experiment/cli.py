@@ -38,8 +38,17 @@ def run_cli(args) -> int:
     result = run_experiment(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
     stage("collecting results")
     res = collect(result)
+    extra_plots = {}
+    if cfg.sweep is not None:
+        from experiment.results import add_sweep
+        from experiment.sweep import run_sweep, sweep_plot
+
+        stage(f"sweep over {', '.join(cfg.sweep.grid) or 'seeds'} ({cfg.sweep.backend}, {cfg.sweep.workers} workers)")
+        sweep = run_sweep(cfg, data_dir=args.data_dir, progress=not args.quiet)
+        add_sweep(res, sweep)
+        extra_plots["Sweep: return, drawdown and turnover"] = lambda folder: sweep_plot(sweep, folder)
     stage(f"writing report to {out}")
-    write_outputs(result, res, out, make_plots=cfg.output.plots)
+    write_outputs(result, res, out, make_plots=cfg.output.plots, extra_plots=extra_plots)
     if not args.quiet:
         for line in ("SYNTHETIC DATA" if res["data"]["synthetic"] else "", f"Data: {res['data']['label']}"):
             if line:

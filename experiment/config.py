@@ -150,7 +150,7 @@ class SweepConfig(_Strict):
     compare_to: str | None = None
     backend: Literal["loky", "ray"] = "loky"
     workers: int = Field(2, ge=1)
-    torch_threads: int = Field(1, ge=1)
+    torch_threads: int | None = Field(None, ge=1)  # per worker; None = runtime.torch_threads
     address: str | None = None
     n_boot: int = Field(2000, ge=100)
     block_bars: int | None = Field(None, ge=1)

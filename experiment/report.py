@@ -145,14 +145,24 @@ def table_orders(res: dict) -> Table:
                                                  "Commission paid", "Fallbacks", "Run time"], rows)
 
 
+def table_significance(res: dict) -> Table | None:
+    sig = res.get("significance")
+    if not sig:
+        return None
+    from experiment.significance import significance_table
+
+    return significance_table(sig["comparison"])
+
+
 def tables(res: dict) -> list[Table]:
     out = [table1(res)]
-    for t in (table_benchmarks(res), table2(res)):
+    for t in (table_benchmarks(res), table2(res), table_significance(res)):
         if t is not None:
             out.append(t)
     out.append(table3(res))
     out += table4(res)
     out.append(table_orders(res))
+    out += [Table(**t) for t in res.get("sweep_tables", [])]
     return out
 
 

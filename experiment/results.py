@@ -140,6 +140,15 @@ def collect(result) -> dict:
             stats["training_end"] = train_end
             stress[wname][name] = stats
 
+    significance = None
+    if pair is not None:
+        from experiment.significance import compare_experiment, verdict
+
+        comp = compare_experiment(result, pair=tuple(pair))
+        if comp is not None:
+            significance = {"comparison": comp,
+                            "verdicts": [verdict(comp, "sharpe"), verdict(comp, "total_return")]}
+
     return _clean({
         "name": cfg.name,
         "description": cfg.description,
@@ -170,4 +179,16 @@ def collect(result) -> dict:
         "benchmarks": benchmarks,
         "alpha": alpha,
         "stress": stress,
+        "significance": significance,
     })
+
+
+def add_sweep(res: dict, sweep) -> dict:
+    """Attach a :class:`experiment.sweep.SweepResult` (and its report tables) to ``res``."""
+    from dataclasses import asdict
+
+    from experiment.sweep import sweep_tables
+
+    res["sweep"] = sweep.to_dict()
+    res["sweep_tables"] = _clean([asdict(t) for t in sweep_tables(sweep)])
+    return res

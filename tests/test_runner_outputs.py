@@ -104,3 +104,18 @@ def test_notebook_replication_mode(tmp_path, data_dir):
     assert res["test"]["n_days"] == 292
     assert all(r < 0 for r in res["asset_returns_2022"].values())
     assert "Table 4" in (out / "report.md").read_text()
+
+
+def test_sweep_through_the_runner(tmp_path):
+    cfg = {**TINY, "strategies": {"mvo": {"kind": "mvo"}, "ew": {"kind": "equal_weight"}},
+           "analysis": {"alpha_pair": ["mvo", "ew"]},
+           "sweep": {"strategy": "mvo", "grid": {"schedule": ["daily", "weekly"]}, "compare_to": "ew",
+                     "workers": 1, "n_boot": 200}}
+    out = tmp_path / "out"
+    assert runner.main([str(_write(tmp_path, cfg)), "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["sweep"]["table"]) == 2 and not res["sweep"]["failures"]
+    md = (out / "report.md").read_text()
+    assert "Sweep - mvo over schedule" in md and "Significance - mvo vs ew" in md
+    assert res["significance"]["verdicts"][0].startswith("The difference in Sharpe (mvo - ew)")
+    assert any(p.name.startswith("sweep_") for p in out.glob("*.png"))

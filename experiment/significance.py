@@ -1,0 +1,292 @@
+"""Is strategy A (the LSTM) really better than strategy B (MVO) over the test period?
+
+Two views, both on the test-period daily returns:
+
+* **Across seeds** (:func:`seed_distribution`): mean, std, min and max of A's metric over its
+  training seeds, and how many seeds beat B. This is the model's own randomness.
+* **Over the sample** (:func:`block_bootstrap_diff`): a paired block bootstrap of the daily
+  returns. The same resampled blocks of days are applied to A and B (so their correlation is
+  kept), and the difference in Sharpe ratio and in total return is recomputed on each resample.
+  Blocks (circular by default, or the stationary bootstrap of Politis & Romano) keep the
+  short-range dependence of daily returns (volatility clustering). Resampling is done with
+  ``arch.bootstrap`` (``CircularBlockBootstrap`` / ``StationaryBootstrap``).
+
+Conventions: the point estimates are :func:`analyzers.metrics.sharpe_ratio` (sample std,
+annualised with ``periods_per_year``) and :func:`analyzers.metrics.total_return` of the observed
+series; the 95% CI is the percentile interval of the bootstrap differences; the two-sided
+p-value is ``min(1, 2 * min(#(d* <= 0) + 1, #(d* >= 0) + 1) / (n_boot + 1))``, consistent with
+the percentile CI; a difference is called *significant* when its 95% CI excludes 0. The default
+block length is ``ceil(n ** (1/3))`` bars (about 7 for a year of daily bars).
+
+:func:`compare` runs both views for A's seeds against B, :func:`compare_experiment` does it
+for an :class:`experiment.experiment.ExperimentResult`, and :func:`significance_table` turns
+the result into a report table whose notes say in plain words whether the difference is
+significant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analyzers import metrics as M
+
+METHODS = ("circular", "stationary")
+STATISTICS = ("sharpe", "total_return")
+
+
+def _paired(returns_a, returns_b) -> tuple[np.ndarray, np.ndarray]:
+    """Two return series as aligned arrays: on common dates when both are dated Series, else
+    position by position (then the lengths must match). Rows with a NaN in either are dropped."""
+    if isinstance(returns_a, pd.Series) and isinstance(returns_b, pd.Series):
+        both = pd.concat([returns_a.rename("a"), returns_b.rename("b")], axis=1, join="inner")
+        x = both.to_numpy(dtype=float)
+    else:
+        a = np.asarray(returns_a, dtype=float).ravel()
+        b = np.asarray(returns_b, dtype=float).ravel()
+        if a.shape != b.shape:
+            raise ValueError(f"paired returns must have the same length, got {a.size} and {b.size}")
+        x = np.column_stack([a, b])
+    x = x[~np.isnan(x).any(axis=1)]
+    return x[:, 0], x[:, 1]
+
+
+def _nan(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _stats(a: np.ndarray, b: np.ndarray, ppy: float) -> np.ndarray:
+    return np.array([
+        _nan(M.sharpe_ratio(a, ppy)) - _nan(M.sharpe_ratio(b, ppy)),
+        _nan(M.total_return(a)) - _nan(M.total_return(b)),
+    ])
+
+
+def _sharpe_many(x: np.ndarray, ppy: float) -> np.ndarray:
+    """Row-wise :func:`analyzers.metrics.sharpe_ratio` (rf 0, ddof 1); NaN where the std is 0."""
+    sd = x.std(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, x.mean(axis=1) / sd * math.sqrt(ppy), np.nan)
+
+
+def _boot_stats(a: np.ndarray, b: np.ndarray, idx: np.ndarray, ppy: float) -> np.ndarray:
+    """(n_boot, 2) differences in Sharpe and total return for resample indices ``idx`` (n_boot, n)."""
+    ra, rb = a[idx], b[idx]
+    sharpe = _sharpe_many(ra, ppy) - _sharpe_many(rb, ppy)
+    total = np.prod(1.0 + ra, axis=1) - np.prod(1.0 + rb, axis=1)
+    return np.column_stack([sharpe, total])
+
+
+def default_block(n: int) -> int:
+    """``ceil(n ** (1/3))`` bars, at least 2 (a common rule for block bootstraps)."""
+    return max(2, math.ceil(n ** (1.0 / 3.0)))
+
+
+def block_bootstrap_diff(
+    returns_a,
+    returns_b,
+    periods_per_year: float,
+    n_boot: int = 2000,
+    block: int | None = None,
+    seed: int = 0,
+    method: str = "circular",
+) -> dict:
+    """Paired block bootstrap of ``Sharpe(a) - Sharpe(b)`` and ``TotalReturn(a) - TotalReturn(b)``.
+
+    Args:
+        returns_a, returns_b: daily simple returns over the same period (dated Series are
+            aligned on their common dates; arrays must have the same length).
+        periods_per_year: annualisation of the Sharpe ratio.
+        n_boot: bootstrap resamples (2000).
+        block: block length in bars; ``None`` = :func:`default_block` of the sample size.
+        seed: seeds the resampling (same seed, same answer).
+        method: ``"circular"`` (fixed blocks, wrapping around) or ``"stationary"``
+            (geometric block lengths with mean ``block``).
+
+    Returns a JSON-able dict: ``n``, ``block``, ``n_boot``, ``method``, ``bootstrap_seed`` and, for each of
+    ``sharpe`` and ``total_return``: ``a``, ``b``, ``diff`` (point estimates), ``ci95``
+    [low, high], ``p_value`` (two-sided), ``significant`` (the CI excludes 0). Undefined values
+    (e.g. the Sharpe of a constant series) are None.
+    """
+    from arch.bootstrap import CircularBlockBootstrap, StationaryBootstrap
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be >= 100 for a 95% interval, got {n_boot}")
+    a, b = _paired(returns_a, returns_b)
+    n = a.size
+    if n < 3:
+        raise ValueError(f"need at least 3 paired returns to bootstrap, got {n}")
+    block = default_block(n) if block is None else int(block)
+    if not 1 <= block <= n:
+        raise ValueError(f"block must be between 1 and the {n} paired returns, got {block}")
+    ppy = float(periods_per_year)
+    point = _stats(a, b, ppy)
+    cls = CircularBlockBootstrap if method == "circular" else StationaryBootstrap
+    bs = cls(block, np.arange(n), seed=np.random.default_rng(seed))
+    # the same resampled days for a and b (paired); statistics computed for all resamples at once
+    idx = np.stack([pos[0] for pos, _ in bs.bootstrap(n_boot)])
+    boot = _boot_stats(a, b, idx, ppy)
+    out = {"n": int(n), "block": block, "n_boot": int(n_boot), "method": method, "bootstrap_seed": seed}
+    singles = {"sharpe": (M.sharpe_ratio(a, ppy), M.sharpe_ratio(b, ppy)),
+               "total_return": (M.total_return(a), M.total_return(b))}
+    for j, name in enumerate(STATISTICS):
+        d = boot[:, j]
+        d = d[np.isfinite(d)]
+        if not np.isfinite(point[j]) or d.size < n_boot // 2:
+            out[name] = {"a": singles[name][0], "b": singles[name][1], "diff": None, "ci95": None,
+                         "p_value": None, "significant": False}
+            continue
+        lo, hi = (float(v) for v in np.quantile(d, [0.025, 0.975]))
+        below, above = int((d <= 0).sum()), int((d >= 0).sum())
+        p = min(1.0, 2.0 * (min(below, above) + 1) / (d.size + 1))
+        out[name] = {"a": singles[name][0], "b": singles[name][1], "diff": float(point[j]), "ci95": [lo, hi],
+                     "p_value": p, "significant": bool(lo > 0 or hi < 0)}
+    return out
+
+
+def seed_distribution(per_seed_metrics_a: Sequence | Mapping, metric_b: float | None) -> dict:
+    """A's metric across seeds against B's single value.
+
+    ``per_seed_metrics_a``: values (a list, or seed -> value); None values are skipped.
+    Returns ``n``, ``mean``, ``std`` (sample; None for one seed), ``min``, ``max``, ``baseline``
+    (B's value) and ``beats`` (how many seeds are strictly above B; None without B).
+    """
+    values = per_seed_metrics_a.values() if isinstance(per_seed_metrics_a, Mapping) else per_seed_metrics_a
+    v = np.array([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"n": 0, "mean": None, "std": None, "min": None, "max": None, "baseline": metric_b, "beats": None}
+    return {
+        "n": int(v.size),
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=1)) if v.size > 1 else None,
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "baseline": None if metric_b is None else float(metric_b),
+        "beats": None if metric_b is None else int((v > metric_b).sum()),
+    }
+
+
+def compare(
+    returns_a: Sequence[pd.Series],
+    returns_b: pd.Series,
+    periods_per_year: float,
+    seeds: Sequence | None = None,
+    name_a: str = "lstm",
+    name_b: str = "mvo",
+    n_boot: int = 2000,
+    block: int | None = None,
+    seed: int = 0,
+    method: str = "circular",
+) -> dict:
+    """A (one return series per seed) against B: the seed distribution of Sharpe and total
+    return, and a paired block bootstrap of each seed's difference from B.
+
+    Returns a JSON-able dict: ``a``, ``b``, ``seeds``, ``periods_per_year``, ``runs`` (one
+    :func:`block_bootstrap_diff` dict per seed, with its ``seed``) and ``distribution``
+    (``sharpe`` and ``total_return``: :func:`seed_distribution`).
+    """
+    returns_a = list(returns_a)
+    seeds = list(seeds) if seeds is not None else list(range(len(returns_a)))
+    runs = [{"seed": s, **block_bootstrap_diff(r, returns_b, periods_per_year, n_boot=n_boot, block=block,
+                                                seed=seed, method=method)}
+            for s, r in zip(seeds, returns_a)]
+    ppy = float(periods_per_year)
+    b_values = {"sharpe": M.sharpe_ratio(returns_b, ppy), "total_return": M.total_return(returns_b)}
+    a_values = {"sharpe": [M.sharpe_ratio(r, ppy) for r in returns_a],
+                "total_return": [M.total_return(r) for r in returns_a]}
+    return {
+        "a": name_a, "b": name_b, "seeds": seeds, "periods_per_year": ppy, "runs": runs,
+        "distribution": {k: seed_distribution(a_values[k], b_values[k]) for k in STATISTICS},
+    }
+
+
+def compare_experiment(result, pair: tuple[str, str] | None = None, n_boot: int = 2000, block: int | None = None,
+                       seed: int = 0) -> dict | None:
+    """:func:`compare` for two strategies of an ExperimentResult (default: ``analysis.alpha_pair``,
+    i.e. lstm vs mvo); B's first run is the reference. None when the pair is not in the result."""
+    pair = pair or result.config.analysis.alpha_pair
+    if pair is None or any(n not in result.runs for n in pair):
+        return None
+    a, b = pair
+    runs_a = result.runs[a]
+    return compare([r.returns for r in runs_a], result.runs[b][0].returns, result.periods_per_year,
+                   seeds=[r.seed for r in runs_a], name_a=a, name_b=b, n_boot=n_boot, block=block, seed=seed)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _signed(x, kind: str) -> str:
+    if x is None:
+        return "n/a"
+    return f"{100 * x:+.1f}%" if kind == "total_return" else f"{x:+.2f}"
+
+
+def _ci(ci, kind: str) -> str:
+    return "n/a" if ci is None else f"{_signed(ci[0], kind)}..{_signed(ci[1], kind)}"
+
+
+def verdict(comparison: dict, stat: str) -> str:
+    """One plain sentence: is the difference in ``stat`` ("sharpe" or "total_return") significant?"""
+    label = {"sharpe": "Sharpe", "total_return": "total return"}[stat]
+    what = f"The difference in {label} ({comparison['a']} - {comparison['b']})"
+    runs = [r for r in comparison["runs"] if r[stat]["diff"] is not None]
+    if not runs:
+        return f"{what} could not be tested (undefined for these returns)."
+    if len(runs) == 1:
+        s = runs[0][stat]
+        word = "is significant" if s["significant"] else "is not significant"
+        return (f"{what} {word} at 95%: {_signed(s['diff'], stat)} (CI {_ci(s['ci95'], stat)}, "
+                f"p = {s['p_value']:.3f}).")
+    sig = [r for r in runs if r[stat]["significant"]]
+    n = len(runs)
+    if not sig:
+        return f"{what} is not significant at 95% for any of the {n} seeds (every CI contains 0)."
+    ups = sum(1 for r in sig if r[stat]["diff"] > 0)
+    direction = (f"{comparison['a']} higher" if ups == len(sig) else
+                 f"{comparison['b']} higher" if ups == 0 else "in both directions")
+    if len(sig) == n:
+        return f"{what} is significant at 95% for all {n} seeds ({direction})."
+    return (f"{what} is significant at 95% for {len(sig)} of {n} seeds ({direction}) and not significant "
+            f"for the other {n - len(sig)}.")
+
+
+def significance_table(comparison: dict, title: str | None = None):
+    """A :class:`experiment.report.Table` of a :func:`compare` dict: one row per seed, and notes
+    that say in plain words whether the Sharpe and total-return differences are significant."""
+    from experiment.report import Table, num, pct
+
+    a, b = comparison["a"], comparison["b"]
+    rows = []
+    for r in comparison["runs"]:
+        sh, tr = r["sharpe"], r["total_return"]
+        rows.append([
+            "-" if r["seed"] is None else str(r["seed"]),
+            num(sh["a"]), num(sh["b"]), _signed(sh["diff"], "sharpe"), _ci(sh["ci95"], "sharpe"),
+            "n/a" if sh["p_value"] is None else f"{sh['p_value']:.3f}",
+            pct(tr["a"], 1), pct(tr["b"], 1), _signed(tr["diff"], "total_return"), _ci(tr["ci95"], "total_return"),
+            "n/a" if tr["p_value"] is None else f"{tr['p_value']:.3f}",
+        ])
+    header = ["Seed", f"Sharpe {a}", f"Sharpe {b}", "Diff", "95% CI", "p",
+              f"Return {a}", f"Return {b}", "Diff", "95% CI", "p"]
+    notes = [verdict(comparison, "sharpe"), verdict(comparison, "total_return")]
+    dist = comparison["distribution"]
+    if len(comparison["runs"]) > 1:
+        for stat, fmt, label in (("sharpe", num, "Sharpe"), ("total_return", pct, "total return")):
+            d = dist[stat]
+            if d["n"] and d["baseline"] is not None:
+                notes.append(f"Across {d['n']} seeds, {a} {label} is {fmt(d['mean'])} ± {fmt(d['std'])} "
+                             f"(min {fmt(d['min'])}, max {fmt(d['max'])}); {d['beats']} of {d['n']} seeds beat "
+                             f"{b} ({fmt(d['baseline'])}).")
+    first = comparison["runs"][0] if comparison["runs"] else None
+    if first is not None:
+        notes.append(f"Paired {first['method']} block bootstrap of the {first['n']} daily test returns "
+                     f"(blocks of {first['block']} bars, {first['n_boot']} resamples, seed {first['bootstrap_seed']}); "
+                     "percentile 95% CI; significant = the CI excludes 0; two-sided bootstrap p-value.")
+    return Table(title or f"Significance - {a} vs {b} over the test period", header, rows, notes)
