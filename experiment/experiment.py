@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from analyzers import PaperMetrics, PortfolioWeights, SortinoRatio, StressWindow
-from analyzers import metrics as M
 from experiment.backtest import BacktestResult, run_backtest
 from experiment.config import ExperimentConfig, StrategyConfig
 from experiment.split import test_start
@@ -109,16 +108,3 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
             spec = StrategyConfig(kind="buy_and_hold", asset=ticker, schedule="never")
             result.benchmarks[ticker] = run_backtest(market, f"hold {ticker}", spec, cfg.broker, start)
     return result
-
-
-def summary_metrics(returns: pd.Series, periods_per_year: float, sortino_variant: str = "standard") -> dict:
-    """The paper's Table 1 metric set (plus CAGR and Calmar) for one return series."""
-    return {
-        "total_return": M.total_return(returns),
-        "cagr": M.cagr(returns, periods_per_year),
-        "max_drawdown": M.max_drawdown(returns),
-        "sharpe": M.sharpe_ratio(returns, periods_per_year),
-        "sortino": M.sortino_ratio(returns, periods_per_year, variant=sortino_variant),
-        "volatility": M.annual_volatility(returns, periods_per_year),
-        "calmar": M.calmar_ratio(returns, periods_per_year),
-    }

@@ -8,6 +8,7 @@ saying so; they are never silently skipped.
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lmbt.paths import DATA_DIR_ENV, shared_data_dir
 
@@ -23,3 +24,13 @@ def data_dir():
             "(../shared/data from the repository root)"
         )
     return path
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread per test process: fastest for these small networks and no contention
+    between the pytest-xdist workers."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,24 +16,9 @@ from allocators.lstm import (
     run_notebook_lstm,
 )
 from lmbt.errors import AllocationError, ConfigError, DataError
+from tests.helpers import make_prices
 
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 0, "device": "cpu"}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_prices(n_rows: int = 300, n_assets: int = 3, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(0.0004, 0.02, size=(n_rows, n_assets))
-    index = pd.bdate_range("2018-01-01", periods=n_rows)
-    columns = [f"A{i}" for i in range(n_assets)]
-    return pd.DataFrame(100.0 * np.exp(np.cumsum(steps, axis=0)), index=index, columns=columns)
 
 
 @pytest.fixture(scope="module")
@@ -193,19 +176,6 @@ def test_cap_holds_exactly_in_allocate(cap):
         assert (w <= cap).all() and (w >= 0).all()
         assert w.sum() == pytest.approx(1.0, abs=1e-12)
         assert w["A0"] == cap
-
-
-def test_allocate_is_fast():
-    prices = make_prices(700, 5, seed=2)
-    alloc = LSTMAllocator(hidden_size=64, epochs=1, progress=False, device="cpu").fit(prices.iloc[:200])
-    history = prices.iloc[: alloc.lookback + 50]
-    alloc.allocate(history)
-    times = []
-    for i in range(30):
-        start = time.perf_counter()
-        alloc.allocate(history.iloc[: alloc.lookback + i])
-        times.append(time.perf_counter() - start)
-    assert float(np.median(times)) < 0.005
 
 
 def test_progress_bar_runs(prices, capsys):

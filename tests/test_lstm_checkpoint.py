@@ -12,24 +12,9 @@ import torch
 from allocators.lstm import LSTMAllocator
 from allocators.lstm.checkpoint import FORMAT_VERSION, load_checkpoint
 from lmbt.errors import AllocationError, ConfigError
+from tests.helpers import make_prices
 
 TINY = {"hidden_size": 8, "epochs": 2, "progress": False, "seed": 0, "device": "cpu"}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_prices(n_rows: int = 300, n_assets: int = 3, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(0.0004, 0.02, size=(n_rows, n_assets))
-    index = pd.bdate_range("2018-01-01", periods=n_rows)
-    columns = [f"A{i}" for i in range(n_assets)]
-    return pd.DataFrame(100.0 * np.exp(np.cumsum(steps, axis=0)), index=index, columns=columns)
 
 
 @pytest.fixture(scope="module")

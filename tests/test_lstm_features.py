@@ -7,27 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from allocators.lstm import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
 from allocators.lstm.features import sample_rows, validate_prices, windows
 from lmbt.errors import ConfigError, DataError
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def make_prices(n_rows: int = 300, n_assets: int = 3, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(0.0004, 0.02, size=(n_rows, n_assets))
-    index = pd.bdate_range("2018-01-01", periods=n_rows)
-    columns = [f"A{i}" for i in range(n_assets)]
-    return pd.DataFrame(100.0 * np.exp(np.cumsum(steps, axis=0)), index=index, columns=columns)
+from tests.helpers import make_prices
 
 
 def reference_rsi(prices: list[float], period: int) -> list[float]:

@@ -7,7 +7,6 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from allocators.lstm import LSTMAllocator, compute_features
 from feeds.bt_feeds import add_frames
@@ -19,14 +18,6 @@ from strategies.lstm import LSTMStrategy
 TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 1, "device": "cpu"}
 START = pd.Timestamp("2021-03-01")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def frames(perturb_after=None):

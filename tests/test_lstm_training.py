@@ -11,14 +11,6 @@ from allocators.lstm.training import evaluate_loss, resolve_device, seeded, trai
 from lmbt.errors import AllocationError, ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _small_batch(seed: int = 0):
     rng = np.random.default_rng(seed)
     w = rng.dirichlet(np.ones(4), size=12)
