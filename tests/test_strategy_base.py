@@ -217,3 +217,11 @@ def test_history_matches_feed_closes():
 def test_equal_weight_allocator_contract():
     w = EqualWeight().allocate(pd.DataFrame(np.ones((3, 4)), columns=list("abcd")))
     assert w.sum() == pytest.approx(1.0) and (w == 0.25).all()
+
+
+def test_single_feed_cerebro():
+    frames = synthetic_frames(n=40, assets=("ONLY",))
+    cerebro, s = run(frames)
+    assert s.order_stats["Completed"] >= 1 and not s.order_failures
+    assert s.fills[0]["date"] == frames["ONLY"].index[0].date()
+    assert min(b["held"]["ONLY"] for b in s.bars[1:]) > 0.999  # fully invested, nothing left to trade
