@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from experiment.report import Table, num, pct, table1, table2, table3, table4, table_orders
+from experiment.report import Table, num, pct, tables
 
 PIECES = {
     "mvo-replication": "python scripts/replicate_mvo.py --json reproduction/mvo-replication.json",
@@ -37,13 +37,6 @@ def _mvo_table(mvo: dict) -> str:
     return build_table(mvo["columns"], mvo["tickers"])
 
 
-def _sig_lines(res: dict) -> list[str]:
-    sig = res.get("significance")
-    if not sig:
-        return []
-    return [f"- {line}" for line in sig.get("verdicts", [])]
-
-
 def _backtest_section(res: dict, title: str, command: str, intro: str) -> list[str]:
     parts = [f"## {title}", "", f"Command: `{command}`", "", intro, ""]
     d = res["data"]
@@ -51,12 +44,7 @@ def _backtest_section(res: dict, title: str, command: str, intro: str) -> list[s
                  f"({d['calendar']} calendar); test {res['split']['test_start']}..{res['split']['test_end']} "
                  f"({res['split']['n_test_returns']} returns). Data fingerprint `{d['fingerprint'].get('digest')}`.")
     parts.append("")
-    for t in [table1(res), table2(res), table3(res), *table4(res), table_orders(res)]:
-        if t is not None:
-            parts.append(t.markdown())
-    sig = _sig_lines(res)
-    if sig:
-        parts += ["**Significance (LSTM vs MVO, block bootstrap of paired daily returns):**", ""] + sig + [""]
+    parts += [t.markdown() for t in tables(res)]
     return parts
 
 
