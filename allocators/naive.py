@@ -48,14 +48,20 @@ class FixedWeights(Allocator):
         if total > 1.0 + 1e-9:
             raise ConfigError(f"FixedWeights: weights sum to {total:.6g}; they must sum to <= 1")
         self.weights = clean
+        self._cache: tuple[tuple, pd.Series] | None = None
 
     def allocate(self, history: pd.DataFrame) -> pd.Series:
+        key = tuple(history.columns)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1].copy()  # same columns as last bar: same weights
         missing = [a for a in self.weights if a not in history.columns]
         if missing:
             raise AllocationError(
                 f"FixedWeights: assets {missing} are not in the data (columns: {list(history.columns)})"
             )
-        return pd.Series(self.weights, dtype=float).reindex(history.columns).fillna(0.0)
+        weights = pd.Series(self.weights, dtype=float).reindex(history.columns).fillna(0.0)
+        self._cache = (key, weights)
+        return weights.copy()
 
     def describe(self) -> dict:
         return {"allocator": "FixedWeights", "weights": dict(self.weights)}
