@@ -31,7 +31,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from allocators.base import Allocator, validate_weights
+from allocators.base import WEIGHT_TOL, Allocator, validate_weights
 from lmbt.errors import AllocationError, ConfigError
 from strategies.schedule import check_schedule, is_due
 from strategies.sizing import plan_rebalance
@@ -41,28 +41,47 @@ FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
 
 
 class _History:
-    """Growable (bars x assets) float buffer of closes with dates; O(1) amortised append."""
+    """Growable (bars x assets) float buffer of closes with dates; O(1) amortised append.
 
-    def __init__(self, n_assets: int, capacity: int = 1024):
-        self.values = np.empty((capacity, n_assets))
-        self.dates: list[pd.Timestamp] = []
+    The per-bar window frame is cheap to build: the columns are one ``pd.Index`` made once, and
+    the dates a slice of one ``DatetimeIndex`` that views the whole date buffer (made again only
+    when the buffer grows). Rows are never changed once written, so a window's index, a view of
+    rows ``lo..n-1``, stays valid. Where pandas would copy the buffer instead of viewing it, each
+    window gets its own index built from a copy of its dates.
+    """
+
+    def __init__(self, columns, capacity: int = 1024):
+        self.columns = pd.Index(columns)
+        self.values = np.empty((capacity, len(self.columns)))
+        self.dates = np.full(capacity, np.datetime64("NaT"), dtype="datetime64[ns]")
         self.n = 0
+        self._index: pd.DatetimeIndex | bool | None = None  # view of self.dates; None: make; False: no views
 
     def append(self, date, row) -> None:
         if self.n == len(self.values):
             grown = np.empty((2 * len(self.values), self.values.shape[1]))
             grown[: self.n] = self.values[: self.n]
             self.values = grown
+            tail = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            self.dates = np.concatenate([self.dates[: self.n], tail])
+            if self._index is not False:
+                self._index = None
         self.values[self.n] = row
-        self.dates.append(pd.Timestamp(date))
+        self.dates[self.n] = np.datetime64(date, "ns")
         self.n += 1
 
-    def frame(self, columns, rows: int | None = None) -> pd.DataFrame:
+    def _date_index(self, lo: int, hi: int) -> pd.DatetimeIndex:
+        if self._index is None:
+            index = pd.DatetimeIndex(self.dates, copy=False, name="Date")
+            self._index = index if np.may_share_memory(np.asarray(index), self.dates) else False
+        if self._index is False:
+            return pd.DatetimeIndex(self.dates[lo:hi].copy(), name="Date")
+        return self._index[lo:hi]
+
+    def frame(self, rows: int | None = None) -> pd.DataFrame:
         lo = 0 if rows is None else max(0, self.n - rows)
-        return pd.DataFrame(
-            self.values[lo : self.n].copy(), index=pd.DatetimeIndex(self.dates[lo : self.n], name="Date"),
-            columns=columns,
-        )
+        return pd.DataFrame(self.values[lo : self.n].copy(), index=self._date_index(lo, self.n), columns=self.columns,
+                            copy=False)  # the values are already this frame's own copy
 
 
 class AllocationStrategy(bt.Strategy):
@@ -94,7 +113,9 @@ class AllocationStrategy(bt.Strategy):
         order_stats: Counter of order statuses (Completed, Margin, Rejected, Canceled...).
         order_failures: list of {date, asset, status, size}.
         fallbacks: list of {date, reason, used}.
-        fits: list of {date, rows, first, last}; ``training_end_`` / ``training_period_``.
+        fits: list of {date, rows, first, last}.
+        training_period_ / training_end_: dates of the FIRST fit's data (the initial training
+            period; walk-forward refits are listed in ``fits``). Read by ``StressWindow``.
     """
 
     params = (
@@ -147,7 +168,7 @@ class AllocationStrategy(bt.Strategy):
         self.assets = [d._name or f"data{i}" for i, d in enumerate(self.datas)]
         if len(set(self.assets)) != len(self.assets):
             raise ConfigError(f"data feeds must have distinct names, got {self.assets}")
-        self._hist = _History(len(self.datas))
+        self._hist = _History(self.assets)
 
         self.bars: list[dict] = []
         self.rebalances: list[dict] = []
@@ -159,12 +180,15 @@ class AllocationStrategy(bt.Strategy):
         self.training_end_ = None
         self.training_period_ = None
 
-        self._last_target: pd.Series | None = None
+        self._last_target: np.ndarray | None = None  # validated weights in asset order
         self._last_rebalance: dt.date | None = None
         self._bars_since_rebalance = 0
         self._trading_bars = 0
         self._bars_since_fit = 0
-        self._pending: pd.Series | None = None  # next_open: target decided at the last close
+        self._pending: np.ndarray | None = None  # next_open: target decided at the last close
+        self._tradable_lines: list | None = None  # per feed: its 'tradable' line or None (set on first use)
+        self._naive_dates = False  # clock and feeds convert datetime numbers without a time zone
+        self._last_fill: tuple = (None, None)  # (datetime number, date) of the last fill
 
     def start(self):
         if self.execution == "close":
@@ -194,12 +218,24 @@ class AllocationStrategy(bt.Strategy):
         """The current bar's date (in next_open the strategy's own clock has not advanced yet)."""
         return max(d.datetime.date(0) for d in self.datas if len(d))
 
-    def _tradable(self, today: dt.date) -> np.ndarray:
+    def _tradable(self, today: dt.date, now: float | None = None) -> np.ndarray:
+        """Which feeds have a real bar on ``today`` (fresh, and ``tradable`` where the feed has that line).
+
+        ``now``: the strategy clock's raw datetime number for ``today``, if known. When neither
+        the clock nor the feeds convert numbers to dates with a time zone, a feed whose own
+        number equals ``now`` is on ``today`` without a (slower) number-to-date conversion.
+        """
+        if self._tradable_lines is None:
+            self._tradable_lines = [getattr(d.lines, "tradable", None) for d in self.datas]
+            self._naive_dates = getattr(self.datetime, "_tz", None) is None and all(
+                getattr(d.datetime, "_tz", None) is None for d in self.datas
+            )
+        if not self._naive_dates:
+            now = None
         out = np.empty(len(self.datas), dtype=bool)
-        for i, d in enumerate(self.datas):
-            fresh = len(d) > 0 and d.datetime.date(0) == today
-            flag = d.lines.tradable[0] > 0.5 if hasattr(d.lines, "tradable") else True
-            out[i] = fresh and flag
+        for i, (d, line) in enumerate(zip(self.datas, self._tradable_lines)):
+            fresh = len(d) > 0 and ((now is not None and d.datetime[0] == now) or d.datetime.date(0) == today)
+            out[i] = fresh and (line is None or line[0] > 0.5)
         return out
 
     def _positions_value(self, prices) -> np.ndarray:
@@ -207,29 +243,60 @@ class AllocationStrategy(bt.Strategy):
 
     def history(self, rows: int | None = None) -> pd.DataFrame:
         """Closes seen so far (nothing later than the current bar); the last ``rows`` if given."""
-        return self._hist.frame(self.assets, rows)
+        return self._hist.frame(rows)
 
-    def _record_bar(self, date, prices) -> None:
+    def _record_bar(self, date, prices) -> np.ndarray:
+        """Append this bar's record; returns the positions' values at ``prices``."""
         hv = self._positions_value(prices)
         value = self.broker.getvalue()
         held = {a: (float(v / value) if value > 0 else 0.0) for a, v in zip(self.assets, hv)}
         self.bars.append({"date": date, "value": float(value), "cash": float(self.broker.getcash()),
                           "held": held})
+        return hv
 
     def _fit(self, date) -> None:
         hist = self.history(self.fit_window)
         self.allocator.fit(hist)
-        self.training_end_ = hist.index[-1].date()
-        self.training_period_ = (hist.index[0].date(), hist.index[-1].date())
+        if not self.fits:
+            self.training_end_ = hist.index[-1].date()
+            self.training_period_ = (hist.index[0].date(), hist.index[-1].date())
         self.fits.append({"date": date, "rows": len(hist), "first": hist.index[0].date(),
                           "last": hist.index[-1].date()})
         self._bars_since_fit = 0
 
-    def _decide(self, date) -> pd.Series | None:
-        """Ask the allocator; apply the failure policy. Returns validated weights or None."""
+    def _aligned_weights(self, raw) -> np.ndarray | None:
+        """Fast path of :func:`validate_weights` for the common case (as an array), else None.
+
+        When ``raw`` is a float Series already indexed exactly by the feeds' assets and meets
+        the contract (finite, >= -WEIGHT_TOL, sum <= 1 + 1e-6), the result is what
+        ``validate_weights`` returns (negatives within tolerance clipped to 0, a rounding
+        excess over 1 rescaled away), at a fraction of the cost: the pandas reindex/clip
+        there dominate a cheap allocator's per-bar time. Anything else returns None so that
+        ``validate_weights`` decides, and its error messages stay the only ones.
+        """
+        if type(raw) is not pd.Series:
+            return None
+        if raw.index is not self._hist.columns and not raw.index.equals(self._hist.columns):
+            return None
+        if raw.dtype.kind != "f":
+            return None
+        values = raw.to_numpy(dtype=float)
+        if not np.isfinite(values).all() or (values < -WEIGHT_TOL).any() or float(values.sum()) > 1.0 + 1e-6:
+            return None
+        w = np.maximum(values, 0.0)
+        total = float(w.sum())
+        if total > 1.0:
+            w = w / total
+        return w
+
+    def _decide(self, date) -> np.ndarray | None:
+        """Ask the allocator; apply the failure policy. Returns validated weights (asset order)."""
         try:
             raw = self.allocator.allocate(self.history(self.allocator.lookback))
-            return validate_weights(raw, self.assets, source=type(self.allocator).__name__)
+            weights = self._aligned_weights(raw)
+            if weights is not None:
+                return weights
+            return validate_weights(raw, self.assets, source=type(self.allocator).__name__).to_numpy(dtype=float)
         except Exception as exc:  # the policy decides; every fallback leaves a trace
             if self.on_failure == "raise":
                 if isinstance(exc, AllocationError):
@@ -241,10 +308,10 @@ class AllocationStrategy(bt.Strategy):
                 weights = self._last_target
             elif self.on_failure == "cash":
                 used = "cash"
-                weights = pd.Series(0.0, index=self.assets)
+                weights = np.zeros(len(self.assets))
             else:
                 used = "equal weight"
-                weights = pd.Series(1.0 / len(self.assets), index=self.assets)
+                weights = np.full(len(self.assets), 1.0 / len(self.assets))
             self.fallbacks.append({"date": date, "reason": reason, "used": used})
             return weights
 
@@ -253,7 +320,7 @@ class AllocationStrategy(bt.Strategy):
         date = self.datetime.date(0)
         prices = np.array([d.close[0] for d in self.datas], dtype=float)
         self._hist.append(date, prices)
-        self._record_bar(date, prices)
+        holdings = self._record_bar(date, prices)
         if self.trade_start is not None and date < self.trade_start:
             return
         self._trading_bars += 1
@@ -275,10 +342,10 @@ class AllocationStrategy(bt.Strategy):
         self._bars_since_rebalance = 0
         if self.drift_threshold is not None and len(self.rebalances) > 0:
             held = np.array(list(self.bars[-1]["held"].values()))
-            if np.max(np.abs(held - weights.to_numpy())) <= self.drift_threshold:
+            if np.max(np.abs(held - weights)) <= self.drift_threshold:
                 return
         if self.execution == "close":
-            self._rebalance(date, weights, prices, self._tradable(date))
+            self._rebalance(date, weights, prices, self._tradable(date, self.datetime[0]), holdings)
         else:
             self._pending = weights
 
@@ -291,26 +358,30 @@ class AllocationStrategy(bt.Strategy):
         opens = np.array([d.open[0] for d in self.datas], dtype=float)
         self._rebalance(today, weights, opens, self._tradable(today))
 
-    def _rebalance(self, date, weights: pd.Series, prices: np.ndarray, tradable: np.ndarray) -> None:
-        holdings = self._positions_value(prices)
+    def _rebalance(self, date, weights: np.ndarray, prices: np.ndarray, tradable: np.ndarray,
+                   holdings: np.ndarray | None = None) -> None:
+        """Size and send the orders; ``holdings``: the positions' values at ``prices``, if known."""
+        if holdings is None:
+            holdings = self._positions_value(prices)
         cash = self.broker.getcash()
         plan = plan_rebalance(
-            holdings, cash, weights.to_numpy(), self.rate, tradable=tradable,
+            holdings, cash, weights, self.rate, tradable=tradable,
             cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value,
         )
         value = cash + holdings.sum()
         traded = float(np.abs(plan.trades).sum())
         self.rebalances.append({
-            "date": date, "target": {a: float(w) for a, w in weights.items()},
+            "date": date, "target": dict(zip(self.assets, weights.tolist())),
             "traded_value": traded, "turnover": traded / value if value > 0 else 0.0,
             "planned_commission": plan.commission, "buy_scale": plan.buy_scale,
         })
-        order_idx = np.argsort(plan.trades)  # sells (negative) first, then buys
-        for i in order_idx:
-            trade = plan.trades[i]
-            if trade == 0.0 or prices[i] <= 0:
+        # Python floats, not numpy scalars: Backtrader does all its order arithmetic on the size
+        trades, px = plan.trades.tolist(), prices.tolist()
+        for i in np.argsort(plan.trades).tolist():  # sells (negative) first, then buys
+            trade = trades[i]
+            if trade == 0.0 or px[i] <= 0:
                 continue
-            size = trade / prices[i]
+            size = trade / px[i]
             if size > 0:
                 self.buy(data=self.datas[i], size=size)
             else:
@@ -318,20 +389,28 @@ class AllocationStrategy(bt.Strategy):
 
     # ---------------------------------------------------------------- broker events
     def notify_order(self, order):
-        if order.status in (order.Submitted, order.Accepted):
+        code = order.status
+        if code == order.Submitted or code == order.Accepted:
             return
         status = order.getstatusname()
         self.order_stats[status] += 1
         name = order.data._name
-        date = bt.num2date(order.executed.dt).date() if order.executed.dt else self.datetime.date(0)
-        if order.status == order.Completed:
-            self.fills.append({"date": date, "asset": name, "size": float(order.executed.size),
-                               "price": float(order.executed.price),
-                               "value": float(abs(order.executed.size) * order.executed.price),
-                               "commission": float(order.executed.comm)})
+        if code == order.Completed:
+            ex = order.executed
+            size, price = float(ex.size), float(ex.price)
+            self.fills.append({"date": self._fill_date(ex.dt), "asset": name, "size": size, "price": price,
+                               "value": abs(size) * price, "commission": float(ex.comm)})
         else:
             self.order_failures.append({"date": self.datetime.date(0), "asset": name, "status": status,
                                         "size": float(order.created.size)})
+
+    def _fill_date(self, num) -> dt.date:
+        """Date of a fill's datetime number (the bar's orders share one: the last conversion is reused)."""
+        if not num:
+            return self.datetime.date(0)
+        if num != self._last_fill[0]:
+            self._last_fill = (num, bt.num2date(num).date())
+        return self._last_fill[1]
 
     # ---------------------------------------------------------------- results
     def stop(self):

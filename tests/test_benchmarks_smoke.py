@@ -35,6 +35,7 @@ def results(tiny):
     # the 100,000-bar case is estimated far over the cap, so it is skipped, not run
     res["scaling"] = cases.scaling(assets=(2,), bars=(20, 40, 100_000), budget_s=120.0, case_cap_s=60.0,
                                    repeats_cheap=1, probe_bars=10)
+    res["memory"] = cases.memory_attribution(3, 30, depth=4)
     res["lstm_training"] = cases.lstm_training(cases.synthetic_frames(2, 160, seed=3), hidden_size=4, epochs=1,
                                                batch_size=32)
     res["lstm_inference"] = cases.lstm_inference(short_bars=80, long_bars=160, n_assets=2, calls=2, trade_bars=5,
@@ -57,7 +58,7 @@ def test_interleave_and_summarise():
 
 def test_overhead_structure(results):
     ov = results["overhead"][0]
-    assert set(ov["stats"]) == {"baseline", "equal_weight", "fixed_weights"}
+    assert set(ov["stats"]) == {"baseline", "equal_weight", "fixed_weights", "no_allocator_call"}
     assert ov["values_agree"]  # the baseline replays the same orders: same final value
     assert ov["orders"] == ov["completed_orders"] > 0 and ov["failed_orders"] == 0
     assert ov["ratio_cpu"]["baseline"] == pytest.approx(1.0)
@@ -83,6 +84,12 @@ def test_scaling_structure(results):
     assert [(d["bars"], d["bars2"]) for d in sc["doubling"]] == [(20, 40)]
     assert [(s["assets"], s["bars"]) for s in sc["skipped"]] == [(2, 100_000)]
     assert sc["skipped"][0]["estimate_s"] > 60.0
+
+
+def test_memory_attribution_structure(results):
+    mem = results["memory"]
+    assert mem["orders"] > 0 and mem["kib_per_order"] > 0
+    assert sum(mem["share"].values()) == pytest.approx(1.0) and mem["share"]["backtrader"] > 0
 
 
 def test_lstm_structure(results):

@@ -1,0 +1,668 @@
+"""The benchmark functions, one per section of BENCHMARKS.md. Each returns a plain dict.
+
+Sizes are arguments so that ``tests/test_benchmarks_smoke.py`` can run every function on tiny
+inputs; :mod:`benchmarks.run_benchmarks` chooses the real sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from allocators.base import validate_weights
+from allocators.naive import EqualWeight, FixedWeights
+from benchmarks.timing import (
+    REPO_ROOT,
+    interleave,
+    measure,
+    median,
+    per_call,
+    profile_attribution,
+    ratio,
+    summarise,
+)
+from feeds.bt_feeds import add_frames
+from feeds.market import load_market
+from feeds.synthetic import generate_assets
+from lmbt.paths import shared_data_dir
+from strategies.base import AllocationStrategy, _History
+from strategies.commission import ProportionalCommission
+from strategies.sizing import plan_rebalance
+
+PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
+CASH = 1_000_000.0
+RATE = 0.001
+OHLCV = ["Open", "High", "Low", "Close", "Volume"]
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def paper_frames(data_dir=None) -> dict[str, pd.DataFrame]:
+    """The five paper tickers, 2019-01-01..2024-12-30, intersection calendar (real Yahoo CSVs)."""
+    folder = Path(data_dir) if data_dir is not None else shared_data_dir()
+    market = load_market(PAPER, source="csv", data_dir=folder, start="2019-01-01", end="2024-12-30")
+    return market.frames
+
+
+def synthetic_frames(n_assets: int, n_bars: int, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """``generate_assets`` frames reduced to OHLCV (business-day calendar, all aligned)."""
+    return {t: f[OHLCV] for t, f in generate_assets(n_assets, n_bars, seed).items()}
+
+
+def closes(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.DataFrame({t: f["Close"] for t, f in frames.items()})
+
+
+# ----------------------------------------------------------------------------- strategies
+
+
+class ConstantWeights(AllocationStrategy):
+    """Diagnostic: AllocationStrategy minus the allocator interface (no window frame, no allocate call,
+    no weight validation per bar): the target is ``weights`` (an array in feed order) on every bar.
+    Everything else (schedule, records, sizing, orders, notifications) is the real strategy's.
+
+    Params:
+        weights (None): target weights, a sequence in feed order.
+    """
+
+    params = (("weights", None),)
+
+    def _decide(self, date):
+        return np.asarray(self.p.weights, dtype=float)
+
+
+class PrecomputedOrders(bt.Strategy):
+    """Minimal hand-written baseline: at each bar's close, issue the given orders (cheat-on-close).
+
+    Params:
+        orders (None): mapping bar index -> list of (data index, signed size), sells first.
+    """
+
+    params = (("orders", None),)
+
+    def __init__(self):
+        self.orders = self.p.orders or {}
+        self.bar = 0
+
+    def start(self):
+        self.broker.set_coc(True)
+
+    def next(self):
+        for i, size in self.orders.get(self.bar, ()):
+            if size > 0:
+                self.buy(data=self.datas[i], size=size)
+            else:
+                self.sell(data=self.datas[i], size=-size)
+        self.bar += 1
+
+
+def build_cerebro(frames: dict[str, pd.DataFrame], strategy, **params) -> bt.Cerebro:
+    """A fresh Cerebro: one feed per frame, CASH, 0.1% ProportionalCommission, no observers."""
+    cerebro = bt.Cerebro(stdstats=False)
+    add_frames(cerebro, frames)
+    cerebro.broker.setcash(CASH)
+    cerebro.broker.addcommissioninfo(ProportionalCommission(commission=RATE))
+    cerebro.addstrategy(strategy, **params)
+    return cerebro
+
+
+def run_cerebro(frames, strategy, **params):
+    """Build and run; returns (final broker value, strategy instance)."""
+    cerebro = build_cerebro(frames, strategy, **params)
+    strat = cerebro.run()[0]
+    return cerebro.broker.getvalue(), strat
+
+
+def orders_from_fills(strat, frames) -> dict[int, list[tuple[int, float]]]:
+    """The orders an AllocationStrategy run filled, per bar, in the order they were issued."""
+    index = next(iter(frames.values())).index
+    bar_of = {d: i for i, d in enumerate(index.date)}
+    col = {name: i for i, name in enumerate(frames)}
+    orders: dict[int, list[tuple[int, float]]] = {}
+    for f in strat.fills:
+        orders.setdefault(bar_of[f["date"]], []).append((col[f["asset"]], f["size"]))
+    return orders
+
+
+# ----------------------------------------------------------------------------- 1. overhead
+
+
+def overhead(frames: dict[str, pd.DataFrame], label: str, repeats: int = 5, profile: bool = True) -> dict:
+    """AllocationStrategy (EqualWeight / FixedWeights, daily at the close) vs PrecomputedOrders.
+
+    A fourth, diagnostic variant (:class:`ConstantWeights`) is the same strategy without the
+    per-bar allocator interface (window DataFrame, ``allocate``, weight validation), to split our
+    overhead between the strategy's own machinery and the pandas objects of the allocator contract.
+
+    The baseline replays exactly the orders (same sizes, sells then buys) that the EqualWeight
+    run issued, so the two must end at the same broker value; the ratio isolates what our
+    strategy adds on top of Backtrader processing the same orders. Timed: building the Cerebro
+    (same feeds for all variants) plus ``cerebro.run()``.
+    """
+    assets = list(frames)
+    n_bars = len(next(iter(frames.values())))
+    weights = dict.fromkeys(assets, 1.0 / len(assets))
+    value_ew, strat_ew = run_cerebro(frames, AllocationStrategy, allocator=EqualWeight())
+    orders = orders_from_fills(strat_ew, frames)
+    n_orders = sum(len(v) for v in orders.values())
+
+    variants = {
+        "baseline": lambda: run_cerebro(frames, PrecomputedOrders, orders=orders)[0],
+        "equal_weight": lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight())[0],
+        "fixed_weights": lambda: run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights))[0],
+        "no_allocator_call": lambda: run_cerebro(frames, ConstantWeights, allocator=EqualWeight(),
+                                                 weights=[1.0 / len(assets)] * len(assets))[0],
+    }
+    samples = interleave(variants, repeats)
+    finals = {name: float(s[0].result) for name, s in samples.items()}
+    stats = {name: summarise(s) for name, s in samples.items()}
+    base = stats["baseline"]
+    out = {
+        "label": label,
+        "assets": len(assets),
+        "bars": n_bars,
+        "orders": n_orders,
+        "repeats": repeats,
+        "completed_orders": int(strat_ew.order_stats.get("Completed", 0)),
+        "failed_orders": len(strat_ew.order_failures),
+        "final_values": finals,
+        "values_agree": all(abs(v / finals["baseline"] - 1) < 1e-9 for v in finals.values()),
+        "stats": stats,
+        "ratio_cpu": {k: ratio(v["cpu_s"], base["cpu_s"]) for k, v in stats.items()},
+        "ratio_wall": {k: ratio(v["wall_s"], base["wall_s"]) for k, v in stats.items()},
+        # each repeat's variant / the baseline run just before it, median over repeats
+        "ratio_cpu_paired": {k: median([a.cpu_s / b.cpu_s for a, b in zip(v, samples["baseline"])])
+                             for k, v in samples.items()},
+        "overhead_us_per_bar": {
+            k: (v["cpu_s"] - base["cpu_s"]) / n_bars * 1e6 for k, v in stats.items() if k != "baseline"
+        },
+    }
+    if profile:
+        out["profile"] = {
+            "equal_weight": profile_attribution(build_cerebro(frames, AllocationStrategy, allocator=EqualWeight()).run),
+            "baseline": profile_attribution(build_cerebro(frames, PrecomputedOrders, orders=orders).run),
+        }
+    return out
+
+
+def per_bar_pieces(n_assets: int = 5, number: int = 300) -> dict:
+    """Median µs per call of the pieces AllocationStrategy runs each bar (outside Backtrader).
+
+    Includes the general ``allocators.base.validate_weights`` next to the strategy's fast path
+    for aligned weights (``AllocationStrategy._aligned_weights``), which replaced it per bar.
+    """
+    assets = [f"A{i:03d}" for i in range(n_assets)]
+    rng = np.random.default_rng(0)
+    hist = _History(assets)
+    for d in pd.bdate_range("2019-01-01", periods=1500):
+        hist.append(d, rng.uniform(50, 150, n_assets))
+    window = hist.frame(1)
+    ew, fw = EqualWeight(), FixedWeights(dict.fromkeys(assets, 1.0 / n_assets))
+    w = ew.allocate(window)
+    strat = SimpleNamespace(_hist=hist)  # the only state _aligned_weights reads
+    h = rng.uniform(0, 1e5, n_assets)
+    pieces = {
+        "history window frame (1 row)": lambda: hist.frame(1),
+        "EqualWeight.allocate": lambda: ew.allocate(window),
+        "FixedWeights.allocate": lambda: fw.allocate(window),
+        "validate_weights (general path)": lambda: validate_weights(w, assets),
+        "_aligned_weights (fast path)": lambda: AllocationStrategy._aligned_weights(strat, w),
+        "plan_rebalance": lambda: plan_rebalance(h, 1e4, w.to_numpy(), RATE),
+    }
+    return {"assets": n_assets, "us_per_call": {k: per_call(fn, number) * 1e6 for k, fn in pieces.items()}}
+
+
+# ----------------------------------------------------------------------------- 2. reference
+
+
+def reference(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3) -> dict:
+    """Event-driven FixedWeights run vs ``tests.reference_sim.simulate`` on the same weights."""
+    from tests.reference_sim import simulate
+
+    px = closes(frames)
+    weights = dict.fromkeys(px.columns, 1.0 / px.shape[1])
+    w = pd.Series(weights)
+
+    def event():
+        return run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights))
+
+    def vector():
+        return simulate(px, w, rate=RATE, cash=CASH)
+
+    samples = interleave({"event_driven": event, "reference": vector}, repeats)
+    stats = {k: summarise(v) for k, v in samples.items()}
+    value, strat = samples["event_driven"][0].result
+    ref_values, ref_paid = samples["reference"][0].result
+    bars = pd.Series([b["value"] for b in strat.bars], index=px.index)
+    return {
+        "label": label,
+        "assets": px.shape[1],
+        "bars": len(px),
+        "stats": stats,
+        "ratio_cpu": ratio(stats["event_driven"]["cpu_s"], stats["reference"]["cpu_s"]),
+        "ratio_wall": ratio(stats["event_driven"]["wall_s"], stats["reference"]["wall_s"]),
+        "final_event": float(value),
+        "final_reference": float(ref_values.iloc[-1]),
+        "final_rel_diff": float(value / ref_values.iloc[-1] - 1),
+        "max_bar_rel_diff": float((bars / ref_values - 1).abs().max()),
+        "commission_event": float(strat.total_commission),
+        "commission_reference": float(ref_paid),
+    }
+
+
+# ----------------------------------------------------------------------------- 3. scaling
+
+
+def scaling_worker(n_assets: int, n_bars: int, seed: int = 0) -> dict:
+    """One scaling case in this (fresh) process: generate, build, run; time and memory."""
+    from benchmarks.timing import peak_rss_mib, rss_mib
+
+    rss_start = rss_mib()
+    t0 = time.perf_counter()
+    frames = synthetic_frames(n_assets, n_bars, seed)
+    gen_s = time.perf_counter() - t0
+    rss_data = rss_mib()
+    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight()))
+    value, strat = sample.result
+    return {
+        "assets": n_assets,
+        "bars": n_bars,
+        "generate_s": gen_s,
+        "wall_s": sample.wall_s,
+        "cpu_s": sample.cpu_s,
+        "gc_s": sample.gc_s,
+        "orders": int(sum(strat.order_stats.values())),
+        "completed": int(strat.order_stats.get("Completed", 0)),
+        "final_value": float(value),
+        "rss_start_mib": rss_start,
+        "rss_with_data_mib": rss_data,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def memory_attribution(n_assets: int = 5, n_bars: int = 200, depth: int = 8) -> dict:
+    """Which code allocated the memory still held after a run (``tracemalloc``, small case).
+
+    Each block still alive after ``cerebro.run()`` (with the strategy kept) is charged to the
+    innermost frame of its allocation traceback that is in Backtrader or in our code
+    (pandas/numpy/stdlib frames are charged to their caller there).
+    """
+    import tracemalloc
+
+    from benchmarks.timing import _category
+
+    frames = synthetic_frames(n_assets, n_bars, seed=0)
+    cerebro = build_cerebro(frames, AllocationStrategy, allocator=EqualWeight())
+    tracemalloc.start(depth)
+    try:
+        strat = cerebro.run()[0]
+        snap = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    by: dict[str, float] = {"backtrader": 0.0, "ours": 0.0, "other": 0.0}
+    for stat in snap.statistics("traceback"):
+        owner = "other"
+        for frame in reversed(stat.traceback):  # innermost first
+            cat = _category(frame.filename)
+            if cat in ("backtrader", "ours"):
+                owner = cat
+                break
+        by[owner] += stat.size
+    orders = int(sum(strat.order_stats.values()))
+    total = sum(by.values())
+    return {"assets": n_assets, "bars": n_bars, "orders": orders, "mib": {k: v / 2**20 for k, v in by.items()},
+            "share": {k: v / total for k, v in by.items()} if total else {},
+            "kib_per_order": total / 1024 / orders if orders else None}
+
+
+def _run_worker(n_assets: int, n_bars: int, timeout: float) -> dict:
+    code = (
+        "import json, sys; from benchmarks.cases import scaling_worker; "
+        f"print('RESULT ' + json.dumps(scaling_worker({int(n_assets)}, {int(n_bars)})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                                       if p)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"scaling case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.0, case_cap_s: float = 120.0,
+            cheap_s: float = 12.0, repeats_cheap: int = 3, probe_bars: int = 150) -> dict:
+    """Time and peak memory of a daily EqualWeight rebalance per (assets, bars), one subprocess per case.
+
+    Plan first, then run. A short probe run (``probe_bars``) per asset count gives its CPU cost per
+    bar (its fixed costs make that a slight over-estimate); a case's estimate is that rate x bars.
+    Cases are planned cheapest first, so that as many cases as possible (and every asset count's
+    smaller sizes) fit; a case whose estimate exceeds ``case_cap_s``, or that would take the
+    planned section past ``budget_s``, is skipped and reported with its estimate. Cases estimated
+    under ``cheap_s`` run ``repeats_cheap`` times; repeats are interleaved over all cases and the
+    median is used.
+    ``cpu_s``/``wall_s`` exclude data generation and interpreter start-up.
+    """
+    t_start = time.perf_counter()
+    rate: dict[int, float] = {}  # CPU seconds per bar, per asset count, from the probe
+    for n in assets:
+        probe = _run_worker(n, probe_bars, timeout=max(case_cap_s, 120))
+        rate[n] = probe["cpu_s"] / probe_bars
+    planned = time.perf_counter() - t_start
+    chosen: list[tuple[int, int, int, float]] = []  # (assets, bars, repeats, estimate)
+    skipped: list[dict] = []
+    order = sorted(((n, b) for n in assets for b in bars), key=lambda nb: rate[nb[0]] * nb[1])
+    for n, b in order:
+        est = rate[n] * b
+        reps = repeats_cheap if est < cheap_s else 1
+        if est > case_cap_s:
+            skipped.append({"assets": n, "bars": b, "estimate_s": est, "why": f"estimate > {case_cap_s:.0f} s cap"})
+        elif planned + reps * est > budget_s:
+            skipped.append({"assets": n, "bars": b, "estimate_s": est,
+                            "why": f"would take the section past its {budget_s:.0f} s budget"})
+        else:
+            chosen.append((n, b, reps, est))
+            planned += reps * est
+    chosen.sort(key=lambda c: (assets.index(c[0]), c[1]))
+    runs: dict[tuple[int, int], list[dict]] = {(n, b): [] for n, b, _, _ in chosen}
+    for rep in range(max((c[2] for c in chosen), default=0)):
+        for n, b, reps, est in chosen:
+            if rep < reps:
+                runs[(n, b)].append(_run_worker(n, b, timeout=max(3 * est, 120)))
+    cases_out = []
+    for n, b, _, est in chosen:
+        rs = runs[(n, b)]
+        case = dict(rs[-1])
+        case.update(
+            repeats=len(rs),
+            cpu_s=median([r["cpu_s"] for r in rs]),
+            wall_s=median([r["wall_s"] for r in rs]),
+            cpu_all_s=[round(r["cpu_s"], 3) for r in rs],
+            peak_rss_mib=max(r["peak_rss_mib"] for r in rs),
+            estimate_s=est,
+        )
+        case["us_per_bar"] = case["cpu_s"] / b * 1e6
+        case["us_per_asset_bar"] = case["us_per_bar"] / n
+        case["run_mem_mib"] = case["peak_rss_mib"] - case["rss_with_data_mib"]
+        cases_out.append(case)
+    doubling = []
+    got = {(c["assets"], c["bars"]): c for c in cases_out}
+    for n in assets:
+        for b in bars:
+            if (n, b) in got and (n, 2 * b) in got:
+                lo, hi = got[(n, b)], got[(n, 2 * b)]
+                doubling.append({"assets": n, "bars": b, "bars2": 2 * b, "ratio_cpu": ratio(hi["cpu_s"], lo["cpu_s"]),
+                                 "ratio_wall": ratio(hi["wall_s"], lo["wall_s"])})
+    return {"cases": cases_out, "skipped": skipped, "doubling": doubling, "seconds": time.perf_counter() - t_start,
+            "budget_s": budget_s, "case_cap_s": case_cap_s, "probe_bars": probe_bars}
+
+
+# ----------------------------------------------------------------------------- 4. LSTM
+
+
+def _torch_threads(n: int):
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return old
+
+
+def lstm_training(frames: dict[str, pd.DataFrame], train_fraction: float = 0.8, hidden_size: int = 64,
+                  epochs: int = 10, batch_size: int = 64, threads: int = 1) -> dict:
+    """Seconds per epoch of ``LSTMAllocator.fit`` on the training part of ``frames``: full batch vs mini-batch."""
+    import torch
+
+    from allocators.lstm import LSTMAllocator
+
+    px = closes(frames)
+    train = px.iloc[: int(len(px) * train_fraction)]
+    old = _torch_threads(threads)
+    try:
+        out = {"rows": len(train), "hidden_size": hidden_size, "epochs": epochs, "torch_threads": threads,
+               "torch_device": "cpu", "runs": {}}
+        for name, bs in (("full_batch", None), (f"batch_{batch_size}", batch_size)):
+            alloc = LSTMAllocator(hidden_size=hidden_size, epochs=epochs, batch_size=bs, progress=False,
+                                  device="cpu", seed=0)
+            sample = measure(lambda a=alloc: a.fit(train))
+            secs = [h["seconds"] for h in alloc.history_]
+            out["samples"] = alloc.n_train_samples_
+            out["runs"][name] = {
+                "batch_size": bs,
+                "seconds_per_epoch_median": median(secs),
+                "seconds_per_epoch_mean": float(alloc.train_seconds_per_epoch_),
+                "fit_wall_s": sample.wall_s,
+                "fit_cpu_s": sample.cpu_s,
+            }
+        runs = list(out["runs"].values())
+        out["ratio_minibatch_vs_full"] = ratio(runs[1]["seconds_per_epoch_median"], runs[0]["seconds_per_epoch_median"])
+        out["torch_version"] = torch.__version__
+        return out
+    finally:
+        torch.set_num_threads(old)
+
+
+def timed_lstm_strategy():
+    """LSTMStrategy subclass that records the CPU time (this thread) of each ``next`` from ``trade_start`` on.
+
+    Built on demand so that importing this module (e.g. in the scaling subprocesses) does not import torch.
+    """
+    from strategies.lstm import LSTMStrategy
+
+    class TimedLSTMStrategy(LSTMStrategy):
+        def __init__(self):
+            super().__init__()
+            self.bar_seconds: list[float] = []
+
+        def next(self):
+            t0 = time.thread_time()
+            super().next()
+            if self.trade_start is None or self.datetime.date(0) >= self.trade_start:
+                self.bar_seconds.append(time.thread_time() - t0)
+
+    return TimedLSTMStrategy
+
+
+def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int = 5, calls: int = 100,
+                   trade_bars: int = 300, hidden_size: int = 64, fit_epochs: int = 2, threads: int = 1,
+                   strategy_repeats: int = 2) -> dict:
+    """Per-call cost of ``LSTMAllocator.allocate`` and per-bar cost inside the strategy, short vs long history.
+
+    One allocator is fitted (``fit_epochs`` epochs) on the first ``short_bars`` bars of a synthetic
+    market of ``long_bars`` bars, then (a) ``allocate`` is called on the first ``short_bars`` vs all
+    ``long_bars`` rows, interleaved; (b) a pre-fitted LSTM strategy (daily rebalance, no refit)
+    runs on the short and on the long market, trading only the last ``trade_bars`` bars, and the
+    median CPU time (``time.thread_time``; torch runs on this one thread) of its ``next`` over
+    those bars is compared.
+    """
+    import torch
+
+    from allocators.lstm import LSTMAllocator
+
+    frames = synthetic_frames(n_assets, long_bars, seed=1)
+    px = closes(frames)
+    old = _torch_threads(threads)
+    try:
+        alloc = LSTMAllocator(hidden_size=hidden_size, epochs=fit_epochs, progress=False, device="cpu", seed=0)
+        alloc.fit(px.iloc[:short_bars])
+        short, long_ = px.iloc[:short_bars], px
+        t_short, t_long = [], []
+        for _ in range(calls):
+            for hist, acc in ((short, t_short), (long_, t_long)):
+                t0 = time.thread_time()
+                alloc.allocate(hist)
+                acc.append(time.thread_time() - t0)
+        allocate = {"short_us": median(t_short) * 1e6, "long_us": median(t_long) * 1e6,
+                    "ratio": ratio(median(t_long), median(t_short)), "calls": calls}
+
+        timed = timed_lstm_strategy()
+
+        def strategy_run(n):
+            sub = {t: f.iloc[:n] for t, f in frames.items()}
+            start = next(iter(sub.values())).index[n - trade_bars]
+            _, strat = measure(lambda: run_cerebro(sub, timed, allocator=alloc, fit=False, trade_start=start)).result
+            return strat.bar_seconds
+
+        per_bar = {"short": [], "long": []}
+        for _ in range(strategy_repeats):
+            per_bar["short"].append(median(strategy_run(short_bars)))
+            per_bar["long"].append(median(strategy_run(long_bars)))
+        strategy = {"short_us": median(per_bar["short"]) * 1e6, "long_us": median(per_bar["long"]) * 1e6,
+                    "trade_bars": trade_bars, "repeats": strategy_repeats,
+                    "runs_us": {k: [round(v * 1e6) for v in vs] for k, vs in per_bar.items()}}
+        strategy["ratio"] = ratio(strategy["long_us"], strategy["short_us"])
+        return {"assets": n_assets, "short_bars": short_bars, "long_bars": long_bars, "lookback": alloc.lookback,
+                "hidden_size": hidden_size, "torch_threads": threads, "allocate": allocate, "strategy": strategy}
+    finally:
+        torch.set_num_threads(old)
+
+
+# ----------------------------------------------------------------------------- 5. end to end + sweep
+
+
+def e2e_runner(config: str = "configs/paper.yaml", data_dir=None, timeout: float = 900.0) -> dict:
+    """``python runner.py CONFIG --data-dir DIR --quiet --out TMP`` in a subprocess: wall, CPU, peak RSS."""
+    folder = str(data_dir if data_dir is not None else shared_data_dir())
+    with tempfile.TemporaryDirectory(prefix="lmbt-bench-") as tmp:
+        out_dir = Path(tmp) / "out"
+        argv = [config, "--data-dir", folder, "--quiet", "--out", str(out_dir)]
+        code = (
+            "import json, resource, sys, time; import runner; t = time.perf_counter(); "
+            f"rc = runner.main({argv!r}); w = time.perf_counter() - t; "
+            "u = resource.getrusage(resource.RUSAGE_SELF); "
+            "from benchmarks.timing import peak_rss_mib; "
+            "print('RESULT ' + json.dumps({'rc': rc, 'wall_s': w, 'cpu_s': u.ru_utime + u.ru_stime, "
+            "'user_s': u.ru_utime, 'sys_s': u.ru_stime, 'peak_rss_mib': peak_rss_mib()}))"
+        )
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+        total = time.perf_counter() - t0
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+        if proc.returncode != 0 or not lines:
+            return {"ok": False, "command": _command(argv), "error": proc.stderr[-2000:], "process_wall_s": total}
+        res = json.loads(lines[-1][len("RESULT "):])
+        res.update(ok=res["rc"] == 0, command=_command(argv), process_wall_s=total)
+        res["runs"] = _run_seconds(out_dir / "results.json")
+        return res
+
+
+def _command(argv) -> str:
+    return "python runner.py " + " ".join(argv[:-1]) + " <tmp>"
+
+
+def _run_seconds(path: Path) -> dict:
+    """Seconds per strategy run (and LSTM seconds per epoch) from a results.json."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    out = {}
+    for name, entry in data.get("strategies", {}).items():
+        for i, run in enumerate(entry.get("runs", [])):
+            alloc = run.get("allocator") or {}
+            out[f"{name}[{i}]"] = {"seconds": run.get("seconds"),
+                                   "train_seconds_per_epoch": alloc.get("train_seconds_per_epoch"),
+                                   "epochs": alloc.get("epochs_run")}
+    return out
+
+
+def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchmarks: bool = True):
+    """configs/paper.yaml read from the shared CSV folder, with ``strategies`` (and ``sweep``) replaced."""
+    import yaml
+
+    from experiment.config import parse_config
+
+    raw = yaml.safe_load((REPO_ROOT / "configs" / "paper.yaml").read_text())
+    raw["data"]["source"] = "csv"
+    raw["data"]["data_dir"] = str(data_dir if data_dir is not None else shared_data_dir())
+    raw["strategies"] = strategies
+    raw["buy_and_hold_benchmarks"] = benchmarks
+    if sweep is not None:
+        raw["sweep"] = sweep
+    return parse_config(raw, source="benchmarks (configs/paper.yaml, modified)")
+
+
+def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
+    """``experiment.run_experiment`` in this process on configs/paper.yaml with fewer seeds/epochs."""
+    from experiment.experiment import run_experiment
+
+    old = _torch_threads(1)
+    try:
+        strategies = {
+            "lstm": {"kind": "lstm", "schedule": "daily", "seeds": list(seeds),
+                     "params": {"window": 30, "hidden_size": 64, "epochs": epochs}},
+            "mvo": {"kind": "mvo", "schedule": "daily", "params": {"objective": "max_sharpe"}},
+            "equal_weight": {"kind": "equal_weight", "schedule": "daily"},
+        }
+        cfg = _paper_config(strategies, data_dir)
+        sample = measure(lambda: run_experiment(cfg, progress=False))
+        result = sample.result
+        runs = {f"{name}[{i}]": {"seconds": r.seconds,
+                                 "train_seconds_per_epoch": (r.allocator or {}).get("train_seconds_per_epoch"),
+                                 "epochs": (r.allocator or {}).get("epochs_run")}
+                for name, rs in result.runs.items() for i, r in enumerate(rs)}
+        return {"ok": True, "what": (f"experiment.experiment.run_experiment on configs/paper.yaml (CSV data) with "
+                                     f"strategies lstm (seeds {list(seeds)}, {epochs} epochs, hidden 64), mvo "
+                                     f"(max_sharpe, daily), equal_weight, plus the 5 buy-and-hold references; "
+                                     f"no report/plots; torch threads 1"),
+                "wall_s": sample.wall_s, "cpu_s": sample.cpu_s, "runs": runs}
+    finally:
+        _torch_threads(old)
+
+
+def sweep_speedup(data_dir=None, epochs: int = 20, lambdas=(0.0, 10.0), seeds=(0, 1), backend: str = "loky",
+                  workers: int = 2, warm: bool = True) -> dict:
+    """``experiment.sweep.run_sweep`` with 1 worker and with ``workers`` workers on the same LSTM grid.
+
+    Order: 1 worker (joblib runs the tasks in this process), ``workers`` workers "cold" (the worker
+    processes start: imports, data load), then, when ``warm``, ``workers`` workers again (joblib
+    reuses the started processes and their loaded data). Speed-ups are ratios of
+    ``SweepResult.seconds`` (wall). Each run also records the CPUs used meanwhile by this process
+    tree and by other processes (:class:`benchmarks.timing.CPUWatch`).
+    """
+    from benchmarks.timing import CPUWatch
+
+    try:
+        from experiment.sweep import run_sweep
+    except ImportError as exc:
+        return {"ok": False, "error": f"not measured: sweep not available ({exc})"}
+    strategies = {"lstm": {"kind": "lstm", "schedule": "daily", "seeds": list(seeds),
+                           "params": {"window": 30, "hidden_size": 64, "epochs": epochs}}}
+    sweep = {"strategy": "lstm", "grid": {"params.lambda_penalty": list(lambdas)}, "seeds": list(seeds),
+             "backend": backend, "workers": workers, "torch_threads": 1}
+    cfg = _paper_config(strategies, data_dir, sweep=sweep, benchmarks=False)
+    order = [("one", 1), ("many_cold", workers)] + ([("many_warm", workers)] if warm else [])
+    runs, cpu = {}, {}
+    for name, n in order:
+        watch = CPUWatch()
+        runs[name] = run_sweep(cfg, workers=n, backend=backend)
+        cpu[name] = watch.read()
+
+    def metrics(res):
+        return {r["task_id"]: r["metrics"] for r in res.records}
+
+    first = runs["one"]
+    sec = {k: r.seconds for k, r in runs.items()}
+    out = {
+        "ok": True, "backend": backend, "workers": workers, "tasks": len(first.records) + len(first.failures),
+        "failures": sum(len(r.failures) for r in runs.values()), "epochs": epochs, "grid": list(lambdas),
+        "seeds": list(seeds), "seconds": sec, "cpu": cpu,
+        "task_seconds": median([r["seconds"] for r in first.records]),
+        "identical_metrics": all(metrics(r) == metrics(first) for r in runs.values()),
+        "errors": [f["error"] for r in runs.values() for f in r.failures][:3],
+        "speedup_cold": ratio(sec["one"], sec["many_cold"]),
+    }
+    if warm:
+        out["speedup_warm"] = ratio(sec["one"], sec["many_warm"])
+    return out

@@ -1,0 +1,405 @@
+"""BENCHMARKS.md writer: every number comes from the results dict of one run_benchmarks run."""
+
+from __future__ import annotations
+
+import math
+
+GOALS = {
+    "overhead": 1.3,  # AllocationStrategy / minimal strategy, at most
+    "doubling": 2.2,  # time(2 x bars) / time(bars), at most
+    "flat": 1.25,  # long-history / short-history per-bar cost, "about 1": at most
+    "sweep": 1.7,  # 1 worker / 2 workers, at least
+}
+
+
+def _f(x, digits: int = 2, unit: str = "") -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{x:,.{digits}f}{unit}"
+
+
+def _status(value, goal, at_most: bool = True) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "not measured"
+    ok = value <= goal if at_most else value >= goal
+    return "met" if ok else "**missed**"
+
+
+def ratio_or_none(a, b):
+    return a / b if a is not None and b else None
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def summary_rows(res: dict) -> list[list]:
+    rows = []
+    for ov in res.get("overhead", []):
+        for variant in ("equal_weight", "fixed_weights"):
+            r = ov["ratio_cpu"][variant]
+            st = ov["stats"]
+            rows.append([
+                f"Overhead, {ov['label']} ({ov['assets']} assets x {ov['bars']} bars), AllocationStrategy + "
+                f"{'EqualWeight' if variant == 'equal_weight' else 'FixedWeights'} / minimal strategy (CPU)",
+                _f(r), f"<= {GOALS['overhead']}", _status(r, GOALS["overhead"]),
+                f"{_f(st[variant]['cpu_s'], 3)} s vs {_f(st['baseline']['cpu_s'], 3)} s",
+            ])
+    ref = res.get("reference")
+    if ref:
+        rows.append([f"Event-driven / vectorised reference ({ref['label']})", _f(ref["ratio_cpu"], 1),
+                     "report only", "-",
+                     f"{_f(ref['stats']['event_driven']['cpu_s'], 3)} s vs "
+                     f"{_f(ref['stats']['reference']['cpu_s'], 4)} s; final values differ by "
+                     f"{ref['final_rel_diff']:.1e} (relative)"])
+    sc = res.get("scaling")
+    if sc:
+        for d in sc["doubling"]:
+            rows.append([f"Scaling: {d['assets']} assets, {d['bars2']} / {d['bars']} bars (CPU)", _f(d["ratio_cpu"]),
+                         f"<= {GOALS['doubling']}", _status(d["ratio_cpu"], GOALS["doubling"]),
+                         _scaling_abs(sc, d)])
+        if not sc["doubling"]:
+            rows.append(["Scaling: doubling bars", "n/a", f"<= {GOALS['doubling']}", "not measured", "no pair run"])
+    li = res.get("lstm_inference")
+    if li:
+        a, s = li["allocate"], li["strategy"]
+        rows.append([f"LSTMAllocator.allocate, history {li['long_bars']} / {li['short_bars']} bars", _f(a["ratio"]),
+                     f"~1 (<= {GOALS['flat']})", _status(a["ratio"], GOALS["flat"]),
+                     f"{_f(a['long_us'], 0)} us vs {_f(a['short_us'], 0)} us per call"])
+        rows.append([f"Per bar inside AllocationStrategy (LSTM), history {li['long_bars']} / {li['short_bars']} bars",
+                     _f(s["ratio"]), f"~1 (<= {GOALS['flat']})", _status(s["ratio"], GOALS["flat"]),
+                     f"{_f(s['long_us'], 0)} us vs {_f(s['short_us'], 0)} us per bar"])
+    lt = res.get("lstm_training")
+    if lt:
+        runs = lt["runs"]
+        parts = [f"{k}: {_f(v['seconds_per_epoch_median'], 3)} s/epoch" for k, v in runs.items()]
+        rows.append([f"LSTM training, {lt['samples']} samples, hidden {lt['hidden_size']}: mini-batch / full batch",
+                     _f(lt["ratio_minibatch_vs_full"]), "report only", "-", "; ".join(parts)])
+    sw = res.get("sweep")
+    if sw:
+        if sw.get("ok"):
+            sec = sw["seconds"]
+            for kind, what in (("cold", "worker start-up included"), ("warm", "workers already started")):
+                if f"speedup_{kind}" not in sw:
+                    continue
+                sp = sw[f"speedup_{kind}"]
+                rows.append([f"Sweep speed-up, {sw['workers']} workers vs 1, {what} ({sw['backend']}, {sw['tasks']} "
+                             "tasks, wall)", _f(sp), f">= {GOALS['sweep']}", _status(sp, GOALS["sweep"], at_most=False),
+                             f"{_f(sec['one'], 1)} s vs {_f(sec[f'many_{kind}'], 1)} s"])
+        else:
+            rows.append(["Sweep speed-up, 2 workers vs 1", "n/a", f">= {GOALS['sweep']}", "not measured",
+                         sw.get("error", "")])
+    e2e = res.get("e2e")
+    if e2e and e2e.get("ok"):
+        rows.append(["End-to-end run", "-", "report only", "-",
+                     f"{_f(e2e['wall_s'], 1)} s wall, {_f(e2e['cpu_s'], 1)} s CPU"])
+    return rows
+
+
+def _scaling_abs(sc, d) -> str:
+    got = {(c["assets"], c["bars"]): c for c in sc["cases"]}
+    a, b = got[(d["assets"], d["bars"])], got[(d["assets"], d["bars2"])]
+    return f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s"
+
+
+def _machine(m: dict, res: dict) -> list[str]:
+    load_end = res.get("load_avg_end")
+    rows = [
+        ["Date", m["date_utc"]],
+        ["CPU", m["cpu_model"]],
+        ["Cores", f"{m['logical_cpus']} logical, {m['usable_cpus']} usable by this process"],
+        ["RAM", f"{_f(m['ram_gib'], 1)} GiB"],
+        ["OS", m["os"]],
+        ["Python", m["python"]],
+        ["backtrader", m["backtrader"]],
+        ["torch", f"{m['torch']} (CPU; {m['torch_threads_default']} threads by default, 1 in the LSTM sections)"],
+        ["pandas / numpy", f"{m['pandas']} / {m['numpy']}"],
+        ["Code", f"git {m['git_commit']}{' + uncommitted changes' if m['git_dirty'] else ''}"],
+        ["Load average (1/5/15 min)", f"start {_load(m['load_avg_start'])}; end {_load(load_end)}"],
+    ]
+    return _table(["", ""], rows)
+
+
+def _load(x) -> str:
+    return "n/a" if not x else " / ".join(f"{v:.2f}" for v in x)
+
+
+def _overhead(res: dict) -> list[str]:
+    out = ["## 1. Simulation overhead: AllocationStrategy vs a minimal Backtrader strategy", ""]
+    out += [
+        "Both sides run the same feeds, cash (1,000,000), 0.1% `ProportionalCommission` and cheat-on-close, and "
+        "issue the same orders: the baseline `benchmarks.cases.PrecomputedOrders` is a hand-written "
+        "`bt.Strategy` whose `next` only replays, bar by bar, the (asset, size) orders that the EqualWeight "
+        "run filled (sells first, then buys). It does no sizing, records nothing and asks nothing, so it is "
+        "the floor: what Backtrader itself costs for these orders. Timed: building the Cerebro plus "
+        "`cerebro.run()` (default `preload`/`runonce`), interleaved baseline / EqualWeight / FixedWeights / "
+        "no_allocator_call, "
+        "medians. Ratios use CPU time (steadier on a shared machine): the ratio of the medians (the headline), "
+        "and the median over repeats of each run's ratio to the baseline run just before it (\"paired\"); "
+        "wall-time ratios beside them. `no_allocator_call` is a diagnostic, not a product: the same "
+        "AllocationStrategy with the per-bar allocator interface removed (no window DataFrame, no `allocate`, "
+        "no weight validation; `benchmarks.cases.ConstantWeights`), which splits our overhead into the "
+        "strategy's own machinery (records, sizing, orders, notifications) and the pandas objects the allocator "
+        "contract passes each bar.",
+        "",
+    ]
+    for ov in res["overhead"]:
+        st = ov["stats"]
+        out.append(f"### {ov['label']}: {ov['assets']} assets x {ov['bars']} bars, {ov['orders']:,} orders, "
+                   f"{ov['repeats']} interleaved repeats")
+        out.append("")
+        rows = []
+        for k in ov["stats"]:
+            extra = _f(ov["overhead_us_per_bar"][k], 0) if k != "baseline" else "-"
+            rows.append([k, _f(st[k]["cpu_s"], 3), _f(st[k]["wall_s"], 3), _f(ov["ratio_cpu"][k]),
+                         _f(ov["ratio_cpu_paired"][k]), _f(ov["ratio_wall"][k]), extra, _f(st[k]["gc_s"], 3),
+                         _f(st[k]["gen2_collections"], 0),
+                         ", ".join(f"{v:.3f}" for v in st[k]["cpu_all_s"])])
+        out += _table(["variant", "CPU s (median)", "wall s (median)", "ratio CPU", "paired ratio CPU", "ratio wall",
+                       "our overhead us/bar (CPU)", "GC pauses s", "gen-2 GCs", "all CPU samples s"], rows)
+        agree = "yes" if ov["values_agree"] else "**NO**"
+        out.append(f"Final broker values agree across the variants (relative 1e-9): {agree} "
+                   f"({_f(ov['final_values']['baseline'], 2)}); orders completed {ov['completed_orders']:,}, "
+                   f"failed {ov['failed_orders']}.")
+        out.append("")
+    pieces = res.get("pieces")
+    if pieces:
+        out.append(f"### Per-bar pieces of our code ({pieces['assets']} assets; median CPU us per call, "
+                   "outside Backtrader)")
+        out.append("")
+        out += _table(["piece", "us per call"], [[k, _f(v, 1)] for k, v in pieces["us_per_call"].items()])
+    return out
+
+
+def _profile(res: dict) -> list[str]:
+    out = ["## Profiling: our cost vs Backtrader's", ""]
+    ov = next((o for o in res.get("overhead", []) if "profile" in o), None)
+    if ov is None:
+        return out + ["Not profiled in this run.", ""]
+    p, pb = ov["profile"]["equal_weight"], ov["profile"]["baseline"]
+    out += [
+        f"cProfile of one `cerebro.run()` on {ov['label']} ({ov['assets']} assets x {ov['bars']} bars), "
+        "EqualWeight allocator. \"Ours\" is the inclusive time of our functions that Backtrader calls "
+        "(strategy hooks, commission scheme) minus the Backtrader calls they make back (`buy`, `sell`, "
+        "`getvalue`, ...), i.e. our code plus the pandas/numpy it calls. Profiling inflates call-heavy "
+        "code (both sides), so the shares are approximate; the unprofiled ratios are in section 1.",
+        "",
+    ]
+    rows = [
+        ["AllocationStrategy run (profiled)", _f(p["profiled_s"], 3), _f(p["ours_s"], 3), _f(100 * p["ours_share"], 1),
+         _f(100 * p["backtrader_share"], 1)],
+        ["minimal strategy run (profiled)", _f(pb["profiled_s"], 3), _f(pb["ours_s"], 3),
+         _f(100 * pb["ours_share"], 1), _f(100 * pb["backtrader_share"], 1)],
+    ]
+    out += _table(["run", "profiled s", "ours s", "ours %", "Backtrader (+ libraries it calls) %"], rows)
+    out.append("Exclusive (self) time by library, AllocationStrategy run: "
+               + ", ".join(f"{k} {_f(v, 3)} s" for k, v in p["by_tottime"].items()) + ".")
+    out.append("")
+    out.append("Our functions by inclusive time (includes the Backtrader calls they make, e.g. `next` -> `buy`): "
+               + ", ".join(f"`{k}` {_f(v, 3)} s" for k, v in p["top_ours_cumulative"]) + ".")
+    out.append("")
+    out.append("Backtrader's functions by self time: "
+               + ", ".join(f"`{k}` {_f(v, 3)} s" for k, v in p["top_backtrader_tottime"]) + ".")
+    out.append("")
+    sc = res.get("scaling")
+    if sc and sc["cases"]:
+        big = max(sc["cases"], key=lambda c: (c["assets"], c["bars"]))
+        out.append(f"At scale the cost is per order: the largest case run ({big['assets']} assets x {big['bars']} "
+                   f"bars, {big['orders']:,} orders) took {_f(big['cpu_s'], 1)} s CPU, i.e. "
+                   f"{_f(big['cpu_s'] / max(big['orders'], 1) * 1e6, 0)} us per order, and the same order replay is "
+                   "Backtrader's cost in section 1.")
+        out.append("")
+    return out
+
+
+def _reference(res: dict) -> list[str]:
+    ref = res.get("reference")
+    if not ref:
+        return []
+    st = ref["stats"]
+    out = ["## 2. Event-driven run vs the vectorised reference simulator", ""]
+    out += [f"{ref['label']}: {ref['assets']} assets x {ref['bars']} bars, equal fixed weights rebalanced daily at "
+            "the close, 0.1% commission. Event-driven: AllocationStrategy + FixedWeights in Backtrader (build + run); "
+            "reference: `tests/reference_sim.simulate` (numpy over assets, a root finder per bar for the post-cost "
+            f"value). {st['event_driven']['n']} interleaved repeats, medians.", ""]
+    out += _table(["", "CPU s", "wall s"], [
+        ["event-driven (Backtrader)", _f(st["event_driven"]["cpu_s"], 3), _f(st["event_driven"]["wall_s"], 3)],
+        ["vectorised reference", _f(st["reference"]["cpu_s"], 4), _f(st["reference"]["wall_s"], 4)],
+        ["ratio", _f(ref["ratio_cpu"], 1), _f(ref["ratio_wall"], 1)],
+    ])
+    out.append(f"Final values: event-driven {_f(ref['final_event'], 2)}, reference {_f(ref['final_reference'], 2)} "
+               f"(relative difference {ref['final_rel_diff']:.2e}; largest bar-by-bar difference "
+               f"{ref['max_bar_rel_diff']:.2e}); commission {_f(ref['commission_event'], 2)} vs "
+               f"{_f(ref['commission_reference'], 2)}.")
+    out.append("")
+    return out
+
+
+def _scaling(res: dict) -> list[str]:
+    sc = res.get("scaling")
+    if not sc:
+        return []
+    out = ["## 3. Scaling on synthetic data", ""]
+    out += ["`generate_assets(n_assets, n_bars)`, AllocationStrategy + EqualWeight rebalanced daily at the close "
+            "(every asset traded every bar: the most demanding schedule). One fresh subprocess per case; time is "
+            "`cerebro` build + run (data generation and interpreter start-up excluded); peak memory is the "
+            "subprocess's peak RSS (`VmHWM`), and \"run memory\" is that peak minus the RSS after imports and data "
+            f"generation. Each case's cost was estimated first from a {sc['probe_bars']}-bar probe run per asset "
+            "count, and the cases were planned cheapest first within "
+            f"a section budget of {_f(sc['budget_s'], 0)} s and a per-case cap of {_f(sc['case_cap_s'], 0)} s. "
+            "Cheap cases ran more than once (interleaved; median; see \"repeats\"). The section took "
+            f"{_f(sc['seconds'], 0)} s.", ""]
+    rows = [[c["assets"], f"{c['bars']:,}", _f(c["cpu_s"], 2), _f(c["wall_s"], 2), _f(c["us_per_bar"], 0),
+             _f(c["us_per_asset_bar"], 1), f"{c['orders']:,}", _f(c["peak_rss_mib"], 0), _f(c["run_mem_mib"], 0),
+             c["repeats"]] for c in sc["cases"]]
+    out += _table(["assets", "bars", "CPU s", "wall s", "us/bar", "us/(asset x bar)", "orders", "peak RSS MiB",
+                   "run memory MiB", "repeats"], rows)
+    if sc["doubling"]:
+        out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU", "wall", f"goal <= {GOALS['doubling']}"],
+                      [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), _f(d["ratio_wall"]),
+                        _status(d["ratio_cpu"], GOALS["doubling"])] for d in sc["doubling"]])
+    if sc["skipped"]:
+        out.append("Not run in this run (too slow for the time budget; the estimate is an extrapolation of the "
+                   "measured per-bar cost, not a measurement):")
+        out.append("")
+        out += _table(["assets", "bars", "estimated CPU s", "why"],
+                      [[s["assets"], f"{s['bars']:,}", _f(s["estimate_s"], 0), s["why"]] for s in sc["skipped"]])
+    return out
+
+
+def _lstm(res: dict) -> list[str]:
+    lt, li = res.get("lstm_training"), res.get("lstm_inference")
+    if not lt and not li:
+        return []
+    out = ["## 4. LSTM training and inference", ""]
+    if lt:
+        out += [f"`LSTMAllocator.fit` on the first {lt['rows']} bars of the paper data ({lt['samples']} training "
+                f"samples, window 30, 15 features), hidden {lt['hidden_size']}, {lt['epochs']} epochs, CPU, "
+                f"{lt['torch_threads']} torch thread (the project's `runtime.torch_threads` default). Seconds per "
+                "epoch are the allocator's own per-epoch timings (`history_`), median and mean.", ""]
+        out += _table(["batch", "s/epoch (median)", "s/epoch (mean)", "fit wall s", "fit CPU s"],
+                      [[k, _f(v["seconds_per_epoch_median"], 3), _f(v["seconds_per_epoch_mean"], 3),
+                        _f(v["fit_wall_s"], 2), _f(v["fit_cpu_s"], 2)] for k, v in lt["runs"].items()])
+    if li:
+        a, s = li["allocate"], li["strategy"]
+        out += [f"Inference on a synthetic market of {li['assets']} assets, one allocator (hidden {li['hidden_size']}) "
+                f"fitted on the first {li['short_bars']} bars. `allocate` reads only the trailing `lookback` = "
+                f"{li['lookback']} rows, so its cost should not depend on the history length.", ""]
+        out += _table(["measure", f"history {li['short_bars']} bars", f"history {li['long_bars']} bars", "ratio",
+                       f"goal ~1 (<= {GOALS['flat']})"], [
+            [f"`LSTMAllocator.allocate`, median of {a['calls']} interleaved calls (us)", _f(a["short_us"], 0),
+             _f(a["long_us"], 0), _f(a["ratio"]), _status(a["ratio"], GOALS["flat"])],
+            [f"per bar inside the strategy (`next`, daily rebalance, last {s['trade_bars']} bars; median of per-bar "
+             f"medians over {s['repeats']} runs each) (us)", _f(s["short_us"], 0), _f(s["long_us"], 0),
+             _f(s["ratio"]), _status(s["ratio"], GOALS["flat"])],
+        ])
+        if s.get("runs_us"):
+            out.append("Per-run medians of the strategy's per-bar cost (us), in run order: "
+                       + "; ".join(f"{k} history: {', '.join(str(v) for v in vs)}" for k, vs in s["runs_us"].items())
+                       + ".")
+            out.append("")
+    return out
+
+
+def _e2e(res: dict) -> list[str]:
+    e2e, sw = res.get("e2e"), res.get("sweep")
+    out = ["## 5. End-to-end run and sweep speed-up", ""]
+    if e2e is None:
+        out += ["End-to-end run skipped (`--skip-e2e`).", ""]
+    elif not e2e.get("ok"):
+        out += [f"End-to-end run failed: `{e2e.get('error', '')[-500:]}`", ""]
+    else:
+        if "command" in e2e:
+            out += [f"Timed: `{e2e['command']}` in a subprocess (configs/paper.yaml as shipped: LSTM with seeds "
+                    "0, 1, 2 and 100 epochs, MVO daily, MVO buy-and-hold, equal weight, 5 buy-and-hold references, "
+                    f"report and plots). Wall {_f(e2e['wall_s'], 1)} s (runner.main), CPU {_f(e2e['cpu_s'], 1)} s "
+                    f"(user {_f(e2e['user_s'], 1)} s, system {_f(e2e['sys_s'], 1)} s), peak RSS "
+                    f"{_f(e2e['peak_rss_mib'], 0)} MiB; with interpreter start-up "
+                    f"{_f(e2e['process_wall_s'], 1)} s.", ""]
+        else:
+            out += [f"Timed in-process: {e2e['what']}. Wall {_f(e2e['wall_s'], 1)} s, CPU {_f(e2e['cpu_s'], 1)} s.", ""]
+        runs = e2e.get("runs") or {}
+        if runs:
+            out += _table(["run", "seconds", "LSTM s/epoch", "epochs"],
+                          [[k, _f(v.get("seconds"), 2), _f(v.get("train_seconds_per_epoch"), 3), v.get("epochs") or "-"]
+                           for k, v in runs.items()])
+    if sw is None:
+        out += ["Sweep not run.", ""]
+    elif not sw.get("ok"):
+        out += [sw.get("error", "not measured"), ""]
+    else:
+        sec, cpu = sw["seconds"], sw.get("cpu", {})
+        out += [f"`experiment.sweep.run_sweep` on configs/paper.yaml (CSV data) with only the LSTM strategy "
+                f"({sw['epochs']} epochs, hidden 64), grid `params.lambda_penalty` {sw['grid']} x seeds {sw['seeds']} "
+                f"= {sw['tasks']} tasks, backend {sw['backend']}, torch_threads 1. Run in this order: 1 worker "
+                f"(joblib runs the tasks in this process), {sw['workers']} workers cold (the worker processes start: "
+                f"imports and data load included), then {sw['workers']} workers warm (joblib reuses the started "
+                "processes). Wall time of the sweep (`SweepResult.seconds`); median task "
+                f"{_f(sw['task_seconds'], 1)} s. \"CPUs used\": average number of busy CPUs during the run, by "
+                "this benchmark's processes (this one and its workers) and by every other process on the machine "
+                "(from `/proc/stat`).", ""]
+        rows = []
+        for name, label in (("one", "1 worker"), ("many_cold", f"{sw['workers']} workers, cold"),
+                            ("many_warm", f"{sw['workers']} workers, warm")):
+            if name not in sec:
+                continue
+            sp = ratio_or_none(sec["one"], sec[name])
+            c = cpu.get(name, {})
+            rows.append([label, _f(sec[name], 1), _f(sp), "" if name == "one" else _status(sp, GOALS["sweep"], False),
+                         _f(c.get("ours_cpus"), 2), _f(c.get("others_cpus"), 2)])
+        out += _table(["run", "sweep wall s", "speed-up vs 1 worker", f"goal >= {GOALS['sweep']}",
+                       "CPUs used: ours", "CPUs used: other processes"], rows)
+        same = "yes" if sw["identical_metrics"] else "**no**"
+        out.append(f"Same metrics in every run (1 and {sw['workers']} workers): {same}; "
+                   f"failed tasks: {sw['failures']}.")
+        out.append("")
+    return out
+
+
+def render(res: dict, findings: list[str], changes: list[str]) -> str:
+    m = res["machine"]
+    mode = "quick" if res["quick"] else "full"
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `python benchmarks/run_benchmarks.py{' --quick' if res['quick'] else ''}"
+        f"{' --skip-e2e' if res.get('skip_e2e') else ''}` ({mode} sizes) on {m['date_utc']}; the whole script "
+        f"took {_f(res['seconds'], 0)} s. Every number in this file comes from that one run (the script writes "
+        "the whole file). Regenerate with:",
+        "",
+        "```",
+        ".venv/bin/python benchmarks/run_benchmarks.py            # full sizes, about 10 minutes",
+        ".venv/bin/python benchmarks/run_benchmarks.py --quick    # small sizes, about 2 minutes",
+        ".venv/bin/python benchmarks/run_benchmarks.py --skip-e2e # without the end-to-end runner run",
+        "```",
+        "",
+        f"**Noise.** The machine was shared with other engineers running tests ({m['usable_cpus']} CPUs; load "
+        f"average {_load(m['load_avg_start'])} at the start, {_load(res.get('load_avg_end'))} at the end), so "
+        "absolute times move by tens of percent between runs. Claims are ratios of medians of interleaved "
+        "repeats (A B A B ...) taken within this run; single-threaded work is compared on CPU time "
+        "(`time.process_time`), parallel work on wall time. Absolute times are given beside each ratio.",
+        "",
+        "## Machine",
+        "",
+    ]
+    lines += _machine(m, res)
+    if res.get("load"):
+        lines += ["Load during each section (average busy CPUs, from `/proc/stat`: this benchmark's processes vs "
+                  "all other processes on the machine):", ""]
+        lines += _table(["section", "wall s", "CPUs used: ours", "CPUs used: other processes"],
+                        [[k, _f(v["wall_s"], 0), _f(v["ours_cpus"], 2), _f(v["others_cpus"], 2)]
+                         for k, v in res["load"].items()])
+    lines += ["## Summary: ratios vs goals", ""]
+    lines += _table(["measure", "ratio", "goal", "status", "absolute (medians)"], summary_rows(res))
+    lines += ["## Findings", ""] + findings + [""]
+    if changes:
+        lines += ["## Changes made to strategies/ for performance", ""] + changes + [""]
+    lines += _overhead(res) if res.get("overhead") else []
+    lines += _profile(res)
+    lines += _reference(res)
+    lines += _scaling(res)
+    lines += _lstm(res)
+    lines += _e2e(res)
+    return "\n".join(lines).rstrip() + "\n"
