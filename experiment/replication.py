@@ -36,6 +36,7 @@ from pypfopt.efficient_frontier import EfficientFrontier
 
 from allocators.mvo import MVOAllocator
 from analyzers import metrics
+from feeds.csv_source import load_adjusted_closes
 from lmbt.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -88,30 +89,8 @@ def load_paper_closes(data_dir: Path | str) -> pd.DataFrame:
 
     Columns in alphabetical order (as yfinance returns them): BTC-USD, ETH-USD, GLD, NVDA, SPY.
     """
-    data_dir = Path(data_dir)
-    series = {}
-    for ticker in NOTEBOOK_TICKERS:
-        path = data_dir / f"{ticker}.csv"
-        if not path.is_file():
-            raise DataError(f"{path}: file not found; the replication needs <data_dir>/{ticker}.csv "
-                            "(Yahoo format with an 'Adj Close' column)")
-        frame = pd.read_csv(path)
-        for col in ("Date", PRICE_COLUMN):
-            if col not in frame.columns:
-                raise DataError(f"{path.name}: column {col!r} missing; columns are {list(frame.columns)}")
-        s = pd.Series(
-            frame[PRICE_COLUMN].astype(float).to_numpy(),
-            index=pd.DatetimeIndex(pd.to_datetime(frame["Date"], format="%Y-%m-%d"), name="Date"),
-            name=ticker,
-        )
-        series[ticker] = s[(s.index >= START) & (s.index < END_EXCLUSIVE)]
-    closes = pd.concat(series, axis=1, join="inner").sort_index()
-    closes = closes[sorted(closes.columns)]
-    closes = closes.dropna()  # the notebook's data.dropna(); a no-op on the shared data
-    if closes.empty:
-        raise DataError(f"no common dates for {list(NOTEBOOK_TICKERS)} in {START}..{END_EXCLUSIVE} "
-                        f"(exclusive) in {data_dir}")
-    return closes
+    closes = load_adjusted_closes(data_dir, NOTEBOOK_TICKERS, START, END_EXCLUSIVE, sort_columns=True)
+    return closes.dropna()  # the notebook's data.dropna(); a no-op on validated data
 
 
 def notebook_features(closes: pd.DataFrame) -> pd.DataFrame:

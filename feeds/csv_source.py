@@ -94,3 +94,22 @@ def write_yahoo_csv(frame: pd.DataFrame, path: Path | str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     out.to_csv(tmp, float_format="%.10g")
     tmp.replace(path)
+
+
+def load_adjusted_closes(folder: Path | str, tickers: Iterable[str], start=None, end_exclusive=None,
+                         sort_columns: bool = False) -> pd.DataFrame:
+    """Adjusted closes (``Adj Close``) of ``<folder>/<TICKER>.csv``, validated, joined on the dates
+    all tickers share; ``start`` inclusive, ``end_exclusive`` exclusive (yfinance's convention).
+    Columns in ``tickers`` order, or alphabetical (as yfinance returns them) with ``sort_columns``."""
+    frames, _ = load_csv_folder(folder, tickers, adjust=True)
+    closes = pd.concat({t: f["Close"] for t, f in frames.items()}, axis=1, join="inner").sort_index()
+    if start is not None:
+        closes = closes.loc[closes.index >= pd.Timestamp(start)]
+    if end_exclusive is not None:
+        closes = closes.loc[closes.index < pd.Timestamp(end_exclusive)]
+    if closes.empty:
+        raise DataError(f"no dates shared by {list(frames)} in {start}..{end_exclusive} (exclusive) in {folder}")
+    if sort_columns:
+        closes = closes[sorted(closes.columns)]
+    closes.index.name = "Date"
+    return closes

@@ -43,25 +43,11 @@ def load_adj_closes(tickers, data_dir=None, start=None, end=None, sort_columns: 
     ``start`` is inclusive, ``end`` exclusive (yfinance convention). ``data_dir`` defaults to
     :func:`lmbt.paths.shared_data_dir`. Columns keep ``tickers`` order unless ``sort_columns``.
     """
+    from feeds.csv_source import load_adjusted_closes
     from lmbt.paths import shared_data_dir
 
     folder = Path(data_dir) if data_dir is not None else shared_data_dir()
-    series = {}
-    for ticker in tickers:
-        path = folder / f"{ticker}.csv"
-        if not path.is_file():
-            raise DataError(f"{path}: file not found; set LMBT_DATA_DIR to the folder of Yahoo CSVs")
-        frame = pd.read_csv(path, usecols=["Date", "Adj Close"], parse_dates=["Date"], index_col="Date")
-        series[ticker] = frame["Adj Close"].astype(float)
-    closes = pd.concat(series, axis=1, join="inner").sort_index()
-    if start is not None:
-        closes = closes.loc[closes.index >= pd.Timestamp(start)]
-    if end is not None:
-        closes = closes.loc[closes.index < pd.Timestamp(end)]
-    if sort_columns:
-        closes = closes[sorted(closes.columns)]
-    closes.index.name = "Date"
-    return closes
+    return load_adjusted_closes(folder, tickers, start, end, sort_columns=sort_columns)
 
 
 def load_notebook_closes(data_dir=None) -> pd.DataFrame:
