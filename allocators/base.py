@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import pandas as pd
 
-from lmbt.errors import AllocationError
+from lmbt.errors import AllocationError, DataError
 
 WEIGHT_TOL = 1e-9
 
@@ -48,6 +48,38 @@ class Allocator(ABC):
     def describe(self) -> dict:
         """Plain, JSON-able description used in reports."""
         return {"allocator": type(self).__name__}
+
+
+def check_history(history, source: str = "history") -> None:
+    """The structural part of the history contract: a DataFrame with unique asset columns and
+    strictly increasing dates. Raises :class:`lmbt.errors.DataError` naming ``source``."""
+    if not isinstance(history, pd.DataFrame):
+        raise DataError(f"{source}: expected a pandas DataFrame of close prices, got {type(history).__name__}")
+    if history.shape[1] == 0:
+        raise DataError(f"{source}: the price frame has no asset columns")
+    if history.columns.has_duplicates:
+        dup = list(history.columns[history.columns.duplicated()])
+        raise DataError(f"{source}: duplicate asset columns {dup}; each asset must appear once")
+    if not history.index.is_monotonic_increasing or history.index.has_duplicates:
+        raise DataError(f"{source}: the index must be strictly increasing dates (sort and de-duplicate it)")
+
+
+def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.ndarray:
+    """:func:`validate_weights` as a float array in ``assets`` order, with a fast path.
+
+    When ``weights`` is a float Series indexed exactly by ``assets`` and meets the contract, the
+    same result is computed with numpy alone (the pandas reindex/clip of the general path
+    dominate a cheap allocator's per-bar time). Anything else goes through
+    :func:`validate_weights`, whose error messages stay the only ones.
+    """
+    if (type(weights) is pd.Series and weights.dtype.kind == "f"
+            and (weights.index is assets or weights.index.equals(assets))):
+        values = weights.to_numpy(dtype=float)
+        if np.isfinite(values).all() and not (values < -WEIGHT_TOL).any() and float(values.sum()) <= 1.0 + 1e-6:
+            w = np.maximum(values, 0.0)
+            total = float(w.sum())
+            return w / total if total > 1.0 else w
+    return validate_weights(weights, assets, source=source).to_numpy(dtype=float)
 
 
 def validate_weights(weights, assets, source: str = "allocator") -> pd.Series:

@@ -42,7 +42,7 @@ from pypfopt import risk_models as pf_risk_models
 from pypfopt.efficient_frontier import EfficientFrontier
 from pypfopt.exceptions import OptimizationError
 
-from allocators.base import Allocator
+from allocators.base import Allocator, check_history
 from analyzers.metrics import periods_per_year_from_index
 from lmbt.errors import AllocationError, ConfigError, DataError
 
@@ -274,17 +274,7 @@ class MVOAllocator(Allocator):
     # -- steps ------------------------------------------------------------------------------
 
     def _estimation_window(self, history: pd.DataFrame) -> pd.DataFrame:
-        name = type(self).__name__
-        if not isinstance(history, pd.DataFrame):
-            raise DataError(f"{name}: history must be a pandas DataFrame of prices, got "
-                            f"{type(history).__name__}")
-        if history.shape[1] == 0:
-            raise DataError(f"{name}: history has no asset columns")
-        if history.columns.has_duplicates:
-            dup = list(history.columns[history.columns.duplicated()])
-            raise DataError(f"{name}: history has duplicate asset columns {dup}; names must be unique")
-        if not history.index.is_monotonic_increasing or history.index.has_duplicates:
-            raise DataError(f"{name}: history index must be strictly increasing dates")
+        check_history(history, type(self).__name__)
         if self.estimation_window is not None:
             return history.iloc[-self.estimation_window :]
         return history

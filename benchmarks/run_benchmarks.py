@@ -262,7 +262,7 @@ def _load1(load) -> str:
 def changes(res: dict) -> list[str]:
     pieces = (res.get("pieces") or {}).get("us_per_call", {})
     general = pieces.get("validate_weights (general path)")
-    fast = pieces.get("_aligned_weights (fast path)")
+    fast = pieces.get("weights_array (fast path)")
     cost = (f" (this run: {general:.0f} us per call for the general path vs {fast:.0f} us for the fast path)"
             if _ok(general) and _ok(fast) else "")
     return [
@@ -270,8 +270,8 @@ def changes(res: dict) -> list[str]:
         "rebalancing arithmetic. Changed (behaviour, records and results unchanged; the strategy, reference, "
         "look-ahead, LSTM-strategy and sizing tests pass):",
         "",
-        "- `strategies/base.py`, weight validation: `validate_weights` (pandas `reindex` + `fillna` + `clip` per "
-        "bar) is now the fallback only. `AllocationStrategy._aligned_weights` accepts, with numpy, the common case "
+        "- weight validation: `validate_weights` (pandas `reindex` + `fillna` + `clip` per "
+        "bar) is now the fallback only. `allocators.base.weights_array` accepts, with numpy, the common case "
         "of a float Series indexed exactly by the feeds' assets that meets the contract, and returns the same "
         f"weights; anything else still goes through `validate_weights`, so its error messages are unchanged{cost}. "
         "Weights then stay a numpy array until the orders are sent (targets in `rebalances` are still "

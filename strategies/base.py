@@ -31,7 +31,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from allocators.base import WEIGHT_TOL, Allocator, validate_weights
+from allocators.base import Allocator, weights_array
 from lmbt.errors import AllocationError, ConfigError
 from strategies.schedule import check_schedule, is_due
 from strategies.sizing import plan_rebalance
@@ -264,39 +264,11 @@ class AllocationStrategy(bt.Strategy):
                           "last": hist.index[-1].date()})
         self._bars_since_fit = 0
 
-    def _aligned_weights(self, raw) -> np.ndarray | None:
-        """Fast path of :func:`validate_weights` for the common case (as an array), else None.
-
-        When ``raw`` is a float Series already indexed exactly by the feeds' assets and meets
-        the contract (finite, >= -WEIGHT_TOL, sum <= 1 + 1e-6), the result is what
-        ``validate_weights`` returns (negatives within tolerance clipped to 0, a rounding
-        excess over 1 rescaled away), at a fraction of the cost: the pandas reindex/clip
-        there dominate a cheap allocator's per-bar time. Anything else returns None so that
-        ``validate_weights`` decides, and its error messages stay the only ones.
-        """
-        if type(raw) is not pd.Series:
-            return None
-        if raw.index is not self._hist.columns and not raw.index.equals(self._hist.columns):
-            return None
-        if raw.dtype.kind != "f":
-            return None
-        values = raw.to_numpy(dtype=float)
-        if not np.isfinite(values).all() or (values < -WEIGHT_TOL).any() or float(values.sum()) > 1.0 + 1e-6:
-            return None
-        w = np.maximum(values, 0.0)
-        total = float(w.sum())
-        if total > 1.0:
-            w = w / total
-        return w
-
     def _decide(self, date) -> np.ndarray | None:
         """Ask the allocator; apply the failure policy. Returns validated weights (asset order)."""
         try:
             raw = self.allocator.allocate(self.history(self.allocator.lookback))
-            weights = self._aligned_weights(raw)
-            if weights is not None:
-                return weights
-            return validate_weights(raw, self.assets, source=type(self.allocator).__name__).to_numpy(dtype=float)
+            return weights_array(raw, self._hist.columns, source=type(self.allocator).__name__)
         except Exception as exc:  # the policy decides; every fallback leaves a trace
             if self.on_failure == "raise":
                 if isinstance(exc, AllocationError):

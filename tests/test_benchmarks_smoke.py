@@ -66,7 +66,7 @@ def test_overhead_structure(results):
     prof = ov["profile"]["equal_weight"]
     assert 0.0 <= prof["ours_share"] <= 1.0 and prof["ours_s"] > 0
     assert ov["profile"]["baseline"]["ours_share"] < prof["ours_share"]
-    assert set(results["pieces"]["us_per_call"]) >= {"validate_weights (general path)", "_aligned_weights (fast path)"}
+    assert set(results["pieces"]["us_per_call"]) >= {"validate_weights (general path)", "weights_array (fast path)"}
 
 
 def test_reference_agrees(results):

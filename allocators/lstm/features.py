@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from allocators.base import check_history
 from lmbt.errors import ConfigError, DataError
 
 FEATURE_NAMES: tuple[str, ...] = ("return", "rsi", "volatility")
@@ -115,15 +116,7 @@ class FeatureSpec:
 
 def validate_prices(prices: pd.DataFrame, source: str = "prices") -> None:
     """Raise :class:`DataError` unless ``prices`` is a usable close-price frame."""
-    if not isinstance(prices, pd.DataFrame):
-        raise DataError(f"{source}: expected a pandas DataFrame of close prices, got {type(prices).__name__}")
-    if prices.shape[1] == 0:
-        raise DataError(f"{source}: the price frame has no asset columns")
-    if prices.columns.has_duplicates:
-        dup = list(prices.columns[prices.columns.duplicated()])
-        raise DataError(f"{source}: duplicate asset columns {dup}; each asset must appear once")
-    if not prices.index.is_monotonic_increasing or prices.index.has_duplicates:
-        raise DataError(f"{source}: the index must be strictly increasing dates (sort and de-duplicate it)")
+    check_history(prices, source)
     try:
         values = prices.to_numpy(dtype=float)
     except (TypeError, ValueError):
