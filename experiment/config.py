@@ -260,8 +260,6 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
             return None  # a strategy name level
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
-            if model is ExperimentConfig or model is None:
-                return model
             return model
         ann = field.annotation
         sub = None
