@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import pandas as pd
 
-from lmbt.errors import AllocationError, DataError
+from bt_lstm_mvo.errors import AllocationError, DataError
 
 WEIGHT_TOL = 1e-9
 
@@ -52,7 +52,7 @@ class Allocator(ABC):
 
 def check_history(history, source: str = "history") -> None:
     """The structural part of the history contract: a DataFrame with unique asset columns and
-    strictly increasing dates. Raises :class:`lmbt.errors.DataError` naming ``source``."""
+    strictly increasing dates. Raises :class:`bt_lstm_mvo.errors.DataError` naming ``source``."""
     if not isinstance(history, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame of close prices, got {type(history).__name__}")
     if history.shape[1] == 0:

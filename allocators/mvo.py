@@ -42,9 +42,9 @@ from pypfopt import risk_models as pf_risk_models
 from pypfopt.efficient_frontier import EfficientFrontier
 from pypfopt.exceptions import OptimizationError
 
-from allocators.base import Allocator, check_history
-from analyzers.metrics import periods_per_year_from_index
-from lmbt.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.allocators.base import Allocator, check_history
+from bt_lstm_mvo.analyzers.metrics import periods_per_year_from_index
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 

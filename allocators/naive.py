@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from allocators.base import Allocator
-from lmbt.errors import AllocationError, ConfigError
+from bt_lstm_mvo.allocators.base import Allocator
+from bt_lstm_mvo.errors import AllocationError, ConfigError
 
 
 class EqualWeight(Allocator):

@@ -1,4 +1,4 @@
-"""Performance metrics (pure functions in :mod:`analyzers.metrics`) and Backtrader analyzers.
+"""Performance metrics (pure functions in :mod:`bt_lstm_mvo.analyzers.metrics`) and Backtrader analyzers.
 
 Analyzers (add with ``cerebro.addanalyzer(...)``; each reads the broker's value-based daily
 returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
@@ -10,15 +10,15 @@ returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
 * :class:`PortfolioWeights`: held and target weights per bar, final weights, turnover, costs.
 """
 
-from analyzers.alpha import BenchmarkReturn, RollingAlpha
-from analyzers.bt_analyzers import (
+from bt_lstm_mvo.analyzers.alpha import BenchmarkReturn, RollingAlpha
+from bt_lstm_mvo.analyzers.bt_analyzers import (
     PaperMetrics,
     PortfolioReturnsAnalyzer,
     SortinoRatio,
     returns_from_timereturn,
 )
-from analyzers.portfolio import PortfolioWeights
-from analyzers.stress import StressWindow
+from bt_lstm_mvo.analyzers.portfolio import PortfolioWeights
+from bt_lstm_mvo.analyzers.stress import StressWindow
 
 __all__ = [
     "BenchmarkReturn",

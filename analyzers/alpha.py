@@ -4,7 +4,7 @@ The benchmark is either a data feed added to cerebro (its close-to-close returns
 the strategy's clock like ``TimeReturn(data=...)``) or a returns Series given as a param (for
 example another strategy's daily ``TimeReturn``). ``alpha`` of a window is the difference of
 the compounded returns, ``prod(1 + r_s) - prod(1 + r_b)``, over the dates both series share;
-the CAPM regression alpha/beta is an option (see :func:`analyzers.metrics.capm_alpha_beta`).
+the CAPM regression alpha/beta is an option (see :func:`bt_lstm_mvo.analyzers.metrics.capm_alpha_beta`).
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ from __future__ import annotations
 import backtrader as bt
 import pandas as pd
 
-from analyzers.bt_analyzers import (
+from bt_lstm_mvo.analyzers.bt_analyzers import (
     PortfolioReturnsAnalyzer,
     check_periods_per_year,
     measured_periods_per_year,
     returns_from_timereturn,
 )
-from analyzers.metrics import (
+from bt_lstm_mvo.analyzers.metrics import (
     as_return_series,
     capm_alpha_beta,
     excess_return_windows,
     iso_date,
     total_return,
 )
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 
 class BenchmarkReturn(bt.analyzers.TimeReturn):

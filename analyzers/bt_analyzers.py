@@ -3,7 +3,7 @@
 Every analyzer here is a thin adapter: a ``bt.analyzers.TimeReturn`` sub-analyzer (created in
 ``__init__``, as backtrader's own ``SharpeRatio`` does) records the broker's value-based
 returns, by default one per day (``timeframe=Days``), and ``stop()`` applies the pure functions
-of :mod:`analyzers.metrics` to that series. They work in any cerebro with any strategy: add
+of :mod:`bt_lstm_mvo.analyzers.metrics` to that series. They work in any cerebro with any strategy: add
 them with ``cerebro.addanalyzer(...)``.
 
 Conventions:
@@ -14,7 +14,7 @@ Conventions:
 * Dates of daily (or coarser) returns are normalised to midnight and reported as ISO strings
   (``"2022-01-03"``).
 * ``periods_per_year=None`` measures the annualisation factor from the return dates
-  (:func:`analyzers.metrics.periods_per_year_from_index`: about 252 on an exchange calendar,
+  (:func:`bt_lstm_mvo.analyzers.metrics.periods_per_year_from_index`: about 252 on an exchange calendar,
   365 on a 7-day one).
 * ``get_analysis()`` returns a plain, JSON-able dict; an undefined number is ``None``.
 """
@@ -26,7 +26,7 @@ import math
 import backtrader as bt
 import pandas as pd
 
-from analyzers.metrics import (
+from bt_lstm_mvo.analyzers.metrics import (
     SORTINO_VARIANTS,
     as_return_series,
     iso_date,
@@ -34,7 +34,7 @@ from analyzers.metrics import (
     periods_per_year_from_index,
     sortino_ratio,
 )
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 
 def returns_from_timereturn(analysis) -> pd.Series:
@@ -155,7 +155,7 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
 class PaperMetrics(PortfolioReturnsAnalyzer):
     """The paper's Table 1 metric set, plus CAGR and Calmar, on the portfolio's returns.
 
-    Formulas (:mod:`analyzers.metrics`): total return ``prod(1 + r) - 1``; CAGR
+    Formulas (:mod:`bt_lstm_mvo.analyzers.metrics`): total return ``prod(1 + r) - 1``; CAGR
     ``(1 + total) ** (P / n) - 1``; volatility ``std(r, ddof) * sqrt(P)``; Sharpe
     ``mean(r - rf/P) / std(r - rf/P, ddof) * sqrt(P)``; Sortino by ``sortino_variant``; max
     drawdown on compounded wealth (a number <= 0); Calmar ``CAGR / |max drawdown|``.

@@ -44,7 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.errors import ConfigError, DataError
 
 SORTINO_VARIANTS = ("standard", "paper")
 

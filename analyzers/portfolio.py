@@ -2,7 +2,7 @@
 
 Held weights are read from the broker at each bar (position value / portfolio value), so the
 analyzer works with any strategy; target weights come from an
-:class:`strategies.base.AllocationStrategy`'s ``rebalances`` record when the strategy has one.
+:class:`bt_lstm_mvo.strategies.base.AllocationStrategy`'s ``rebalances`` record when the strategy has one.
 Turnover and costs come from the fills the analyzer is notified of.
 
 Turnover convention: ``traded value / portfolio value`` per bar, summed over both legs (a full
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import backtrader as bt
 
-from analyzers.metrics import periods_per_year_from_index
+from bt_lstm_mvo.analyzers.metrics import periods_per_year_from_index
 
 
 def _iso(d) -> str:

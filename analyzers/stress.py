@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analyzers.bt_analyzers import PortfolioReturnsAnalyzer, check_periods_per_year
-from analyzers.metrics import iso_date, window_stats
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer, check_periods_per_year
+from bt_lstm_mvo.analyzers.metrics import iso_date, window_stats
+from bt_lstm_mvo.errors import ConfigError
 
 DEFAULT_WINDOWS = {"2022": ("2022-01-01", "2022-12-31")}
 
@@ -53,7 +53,7 @@ class StressWindow(PortfolioReturnsAnalyzer):
     Inside each window (both ends inclusive): ``total_return = prod(1 + r) - 1`` over the
     returns dated inside it, ``max_drawdown`` on wealth starting at 1 at the window's start,
     ``annual_volatility = std(r, ddof=1) * sqrt(P)`` (see
-    :func:`analyzers.metrics.window_stats`).
+    :func:`bt_lstm_mvo.analyzers.metrics.window_stats`).
 
     Training overlap (duck-typed, looked up in ``stop()`` so a strategy may set it while
     running): the ``training_end`` param if given; else the strategy attribute

@@ -18,8 +18,6 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from allocators.base import validate_weights, weights_array
-from allocators.naive import EqualWeight, FixedWeights
 from benchmarks.timing import (
     REPO_ROOT,
     interleave,
@@ -30,13 +28,15 @@ from benchmarks.timing import (
     ratio,
     summarise,
 )
-from feeds.bt_feeds import add_frames
-from feeds.market import load_market
-from feeds.synthetic import generate_assets
-from lmbt.paths import shared_data_dir
-from strategies.base import AllocationStrategy, _History
-from strategies.commission import ProportionalCommission
-from strategies.sizing import plan_rebalance
+from bt_lstm_mvo.allocators.base import validate_weights, weights_array
+from bt_lstm_mvo.allocators.naive import EqualWeight, FixedWeights
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.feeds.synthetic import generate_assets
+from bt_lstm_mvo.paths import shared_data_dir
+from bt_lstm_mvo.strategies.base import AllocationStrategy, _History
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.sizing import plan_rebalance
 
 PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 CASH = 1_000_000.0
@@ -422,7 +422,7 @@ def lstm_training(frames: dict[str, pd.DataFrame], train_fraction: float = 0.8, 
     """Seconds per epoch of ``LSTMAllocator.fit`` on the training part of ``frames``: full batch vs mini-batch."""
     import torch
 
-    from allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator
 
     px = closes(frames)
     train = px.iloc[: int(len(px) * train_fraction)]
@@ -456,7 +456,7 @@ def timed_lstm_strategy():
 
     Built on demand so that importing this module (e.g. in the scaling subprocesses) does not import torch.
     """
-    from strategies.lstm import LSTMStrategy
+    from bt_lstm_mvo.strategies.lstm import LSTMStrategy
 
     class TimedLSTMStrategy(LSTMStrategy):
         def __init__(self):
@@ -486,7 +486,7 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
     """
     import torch
 
-    from allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator
 
     frames = synthetic_frames(n_assets, long_bars, seed=1)
     px = closes(frames)
@@ -579,7 +579,7 @@ def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchma
     """configs/paper.yaml read from the shared CSV folder, with ``strategies`` (and ``sweep``) replaced."""
     import yaml
 
-    from experiment.config import parse_config
+    from bt_lstm_mvo.experiment.config import parse_config
 
     raw = yaml.safe_load((REPO_ROOT / "configs" / "paper.yaml").read_text())
     raw["data"]["source"] = "csv"
@@ -593,7 +593,7 @@ def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchma
 
 def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
     """``experiment.run_experiment`` in this process on configs/paper.yaml with fewer seeds/epochs."""
-    from experiment.experiment import run_experiment
+    from bt_lstm_mvo.experiment.experiment import run_experiment
 
     old = _torch_threads(1)
     try:
@@ -632,7 +632,7 @@ def sweep_speedup(data_dir=None, epochs: int = 20, lambdas=(0.0, 10.0), seeds=(0
     from benchmarks.timing import CPUWatch
 
     try:
-        from experiment.sweep import run_sweep
+        from bt_lstm_mvo.experiment.sweep import run_sweep
     except ImportError as exc:
         return {"ok": False, "error": f"not measured: sweep not available ({exc})"}
     strategies = {"lstm": {"kind": "lstm", "schedule": "daily", "seeds": list(seeds),

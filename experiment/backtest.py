@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import backtrader as bt
 import pandas as pd
 
-from experiment.factory import build_allocator, strategy_kwargs
-from feeds.market import Market
-from strategies.base import AllocationStrategy
-from strategies.commission import ProportionalCommission
+from bt_lstm_mvo.experiment.factory import build_allocator, strategy_kwargs
+from bt_lstm_mvo.feeds.market import Market
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
 
 
 @dataclass

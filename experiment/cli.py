@@ -1,18 +1,24 @@
-"""The runner's work: load the config, run the experiment, write and print the results."""
+"""The command line: ``bt-lstm-mvo run CONFIG``, ``python -m bt_lstm_mvo run CONFIG`` and
+``python runner.py CONFIG`` are this one function, :func:`main`.
+
+Exit codes: 0 success; 2 bad config or data (one clear message on stderr, no traceback);
+130 interrupted. Anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import time
 from pathlib import Path
 
-from experiment.config import load_config
-from experiment.experiment import run_experiment
-from experiment.outputs import write_outputs
-from experiment.report import table1
-from experiment.results import collect
-from lmbt.paths import REPO_ROOT
+from bt_lstm_mvo.errors import PluginError
+from bt_lstm_mvo.experiment.config import load_config
+from bt_lstm_mvo.experiment.experiment import run_experiment
+from bt_lstm_mvo.experiment.outputs import write_outputs
+from bt_lstm_mvo.experiment.report import table1
+from bt_lstm_mvo.experiment.results import collect
 
 
 def default_out(name: str) -> Path:
@@ -25,7 +31,7 @@ def run_cli(args) -> int:
     t0 = time.perf_counter()
     out = Path(args.out) if args.out else (Path(cfg.output.dir) if cfg.output.dir else default_out(cfg.name))
     if out.exists():
-        from lmbt.errors import ConfigError
+        from bt_lstm_mvo.errors import ConfigError
 
         raise ConfigError(f"--out: {out} already exists; choose a new folder (results are never overwritten)")
 
@@ -40,8 +46,8 @@ def run_cli(args) -> int:
     res = collect(result)
     extra_plots = {}
     if cfg.sweep is not None:
-        from experiment.results import add_sweep
-        from experiment.sweep import run_sweep, sweep_plot
+        from bt_lstm_mvo.experiment.results import add_sweep
+        from bt_lstm_mvo.experiment.sweep import run_sweep, sweep_plot
 
         stage(f"sweep over {', '.join(cfg.sweep.grid) or 'seeds'} ({cfg.sweep.backend}, {cfg.sweep.workers} workers)")
         sweep = run_sweep(cfg, data_dir=args.data_dir, progress=not args.quiet)
@@ -62,9 +68,9 @@ def run_cli(args) -> int:
 def _replication(cfg, args, out: Path, stage) -> int:
     import torch
 
-    from experiment.notebook_run import replication_tables, run_notebook_replication
-    from experiment.outputs import write_replication_outputs
-    from lmbt.errors import ConfigError
+    from bt_lstm_mvo.errors import ConfigError
+    from bt_lstm_mvo.experiment.notebook_run import replication_tables, run_notebook_replication
+    from bt_lstm_mvo.experiment.outputs import write_replication_outputs
 
     torch.set_num_threads(cfg.runtime.torch_threads)
     data_dir = args.data_dir or cfg.data.data_dir
@@ -80,4 +86,33 @@ def _replication(cfg, args, out: Path, stage) -> int:
     return 0
 
 
-__all__ = ["run_cli", "REPO_ROOT"]
+
+def parse_args(argv=None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:  # `bt-lstm-mvo run CONFIG`; the runner takes CONFIG directly
+        argv = argv[1:]
+    ap = argparse.ArgumentParser(
+        prog="bt-lstm-mvo run",
+        description="Compare an LSTM rebalancer with mean-variance optimisation in Backtrader.",
+    )
+    ap.add_argument("config", help="experiment YAML (e.g. config.yaml, configs/paper.yaml)")
+    ap.add_argument("--data-dir", help="folder of Yahoo-format CSVs (overrides data.data_dir)")
+    ap.add_argument("--out", help="output folder (default: results/<name>-<timestamp>)")
+    ap.add_argument("--quiet", action="store_true", help="no progress output")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code."""
+    args = parse_args(argv)
+    try:
+        return run_cli(args)
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: no complete results were written", file=sys.stderr)
+        return 130
+
+
+__all__ = ["main", "parse_args", "run_cli"]

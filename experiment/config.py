@@ -1,6 +1,6 @@
 """Experiment configuration: the YAML schema, validated with pydantic.
 
-Every error becomes one :class:`lmbt.errors.ConfigError` line naming the file, the field path,
+Every error becomes one :class:`bt_lstm_mvo.errors.ConfigError` line naming the file, the field path,
 the rule and the value, with a did-you-mean for unknown keys, e.g.::
 
     config.yaml: strategies.lstm.params.lamda: unknown key (did you mean 'lambda_penalty'?)
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 Schedule = Literal["daily", "weekly", "monthly", "quarterly", "never"] | Annotated[int, Field(ge=1)]
 
@@ -137,7 +137,7 @@ class RuntimeConfig(_Strict):
 
 
 class SweepConfig(_Strict):
-    """A grid over one strategy's parameters (and seeds), run in parallel by :mod:`experiment.sweep`.
+    """A grid over one strategy's parameters (and seeds), run in parallel by :mod:`bt_lstm_mvo.experiment.sweep`.
 
     ``grid`` keys are dotted paths into ``strategies.<strategy>``: a StrategyConfig field
     (``schedule``, ``fit_window``) or one key of ``params``/``weights`` (``params.lambda_penalty``).
@@ -178,7 +178,7 @@ class SweepConfig(_Strict):
         """Rules that need the strategies: names exist, every grid point is a valid strategy."""
         import itertools
 
-        from experiment.factory import allocator_kwargs_error
+        from bt_lstm_mvo.experiment.factory import allocator_kwargs_error
 
         for role, name in (("strategy", self.strategy), ("compare_to", self.compare_to)):
             if name is not None and name not in strategies:
@@ -317,7 +317,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
 
 def check_allocator_params(cfg: ExperimentConfig, source: str) -> None:
     """Build each learned/estimated allocator once so bad params fail before any run."""
-    from experiment.factory import allocator_kwargs_error
+    from bt_lstm_mvo.experiment.factory import allocator_kwargs_error
 
     for name, s in cfg.strategies.items():
         problem = allocator_kwargs_error(s)

@@ -1,7 +1,7 @@
 """An experiment: the same feeds, cash and commission for every strategy of a config.
 
 config -> market (load, validate, align) -> split -> one fresh Cerebro per strategy (and per
-seed) -> buy-and-hold reference lines -> metrics. Reporting lives in :mod:`experiment.report`.
+seed) -> buy-and-hold reference lines -> metrics. Reporting lives in :mod:`bt_lstm_mvo.experiment.report`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analyzers import PaperMetrics, PortfolioWeights, SortinoRatio, StressWindow
-from experiment.backtest import BacktestResult, run_backtest
-from experiment.config import ExperimentConfig, StrategyConfig
-from experiment.split import test_start
-from feeds.market import Market, load_market
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.analyzers import PaperMetrics, PortfolioWeights, SortinoRatio, StressWindow
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.backtest import BacktestResult, run_backtest
+from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
+from bt_lstm_mvo.experiment.split import test_start
+from bt_lstm_mvo.feeds.market import Market, load_market
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import difflib
 import inspect
 
-from allocators.base import Allocator
-from allocators.naive import BuyAndHold, EqualWeight, FixedWeights
-from lmbt.errors import ConfigError, PluginError
-from strategies.base import AllocationStrategy
+from bt_lstm_mvo.allocators.base import Allocator
+from bt_lstm_mvo.allocators.naive import BuyAndHold, EqualWeight, FixedWeights
+from bt_lstm_mvo.errors import ConfigError, PluginError
+from bt_lstm_mvo.strategies.base import AllocationStrategy
 
 
 def _mvo(params: dict) -> Allocator:
-    from allocators.mvo import MVOAllocator
+    from bt_lstm_mvo.allocators.mvo import MVOAllocator
 
     _check_keys(params, MVOAllocator.__init__, "mvo")
     kw = dict(params)
@@ -22,7 +22,7 @@ def _mvo(params: dict) -> Allocator:
 
 
 def _lstm(params: dict, seed: int | None = None, progress: bool | None = None) -> Allocator:
-    from allocators.lstm import LSTMAllocator, LSTMConfig
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator, LSTMConfig
 
     overrides = {}
     if seed is not None:

@@ -1,9 +1,9 @@
 """``mode: notebook_replication``: the reference notebook's computation, defects kept on purpose.
 
 PAPER_NOTES steps 1-11 on the real data: MVO weights estimated on the whole sample and applied
-to the wrong columns (:mod:`experiment.replication`), the notebook's LSTM pipeline with its RSI
+to the wrong columns (:mod:`bt_lstm_mvo.experiment.replication`), the notebook's LSTM pipeline with its RSI
 on returns, full-sample scaling, scaled targets and negative-days penalty
-(:func:`allocators.lstm.run_notebook_lstm`, one run per seed since the notebook set none), its
+(:func:`bt_lstm_mvo.allocators.lstm.run_notebook_lstm`, one run per seed since the notebook set none), its
 cost model (step 10) and its metrics (step 11: population std, the paper's Sortino).
 
 The results are laid out next to the published Tables 1-4 so the reader sees what the notebook
@@ -18,9 +18,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from allocators.lstm import run_notebook_lstm
-from analyzers import metrics as M
-from experiment.replication import (
+from bt_lstm_mvo.allocators.lstm import run_notebook_lstm
+from bt_lstm_mvo.analyzers import metrics as M
+from bt_lstm_mvo.experiment.replication import (
     NOTEBOOK_TICKERS,
     PUBLISHED_MVO,
     TRADING_DAYS,
@@ -29,8 +29,8 @@ from experiment.replication import (
     notebook_mvo_weights,
     notebook_test_dates,
 )
-from experiment.report import Table, num, pct
-from experiment.results import _clean, versions
+from bt_lstm_mvo.experiment.report import Table, num, pct
+from bt_lstm_mvo.experiment.results import _clean, versions
 
 PUBLISHED_LSTM = {
     "weights": {"BTC-USD": 0.9914, "ETH-USD": 0.0014, "SPY": 0.0010, "GLD": 0.0009, "NVDA": 0.0053},

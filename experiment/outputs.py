@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiment import plots
-from experiment.report import render_html, render_markdown
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment import plots
+from bt_lstm_mvo.experiment.report import render_html, render_markdown
 
 
 def _safe(name: str) -> str:
@@ -90,9 +90,9 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
 
 
 def write_replication_outputs(run: dict, out: Path, make_plots: bool = True) -> Path:
-    """Outputs of ``mode: notebook_replication`` (see :mod:`experiment.notebook_run`)."""
-    from experiment.notebook_run import replication_tables
-    from experiment.report import CSS
+    """Outputs of ``mode: notebook_replication`` (see :mod:`bt_lstm_mvo.experiment.notebook_run`)."""
+    from bt_lstm_mvo.experiment.notebook_run import replication_tables
+    from bt_lstm_mvo.experiment.report import CSS
 
     res = run["results"]
     with atomic_dir(out) as tmp:

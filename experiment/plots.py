@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analyzers.metrics import underwater  # noqa: E402
+from bt_lstm_mvo.analyzers.metrics import underwater  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:

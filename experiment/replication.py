@@ -34,10 +34,10 @@ import pandas as pd
 from pypfopt import expected_returns, risk_models
 from pypfopt.efficient_frontier import EfficientFrontier
 
-from allocators.mvo import MVOAllocator
-from analyzers import metrics
-from feeds.csv_source import load_adjusted_closes
-from lmbt.errors import DataError
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
+from bt_lstm_mvo.analyzers import metrics
+from bt_lstm_mvo.errors import DataError
+from bt_lstm_mvo.feeds.csv_source import load_adjusted_closes
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,15 @@
 """The corrected MVO experiment run bar by bar through Backtrader (the third replication column).
 
 Same data (Adj Close of the five paper tickers, intersection calendar) and the same test days as
-:mod:`experiment.replication`: the strategy starts trading at the close of the last training day,
-:class:`strategies.mvo.MVOStrategy` fits on the history it has seen up to that close (so the
+:mod:`bt_lstm_mvo.experiment.replication`: the strategy starts trading at the close of the last training day,
+:class:`bt_lstm_mvo.strategies.mvo.MVOStrategy` fits on the history it has seen up to that close (so the
 estimate equals the corrected variant's), and the portfolio is run with the 0.1%
-:class:`strategies.commission.ProportionalCommission` on the trades that really happen:
+:class:`bt_lstm_mvo.strategies.commission.ProportionalCommission` on the trades that really happen:
 
 * ``constant_mix``: rebalanced to the weights every day (pays for drift);
 * ``buy_and_hold``: bought once, weights drift.
 
-Returned dicts use :data:`experiment.replication.RESULT_KEYS`; ``total_return`` (before fees)
+Returned dicts use :data:`bt_lstm_mvo.experiment.replication.RESULT_KEYS`; ``total_return`` (before fees)
 is ``None`` because a broker run only knows after-fee values.
 """
 
@@ -20,17 +20,17 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from analyzers import metrics
-from experiment.replication import (
+from bt_lstm_mvo.analyzers import metrics
+from bt_lstm_mvo.experiment.replication import (
     NOTEBOOK_TICKERS,
     RESULT_KEYS,
     TRADING_DAYS,
     load_paper_closes,
     notebook_test_dates,
 )
-from feeds.market import load_market
-from strategies.commission import ProportionalCommission
-from strategies.mvo import MVOStrategy
+from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.mvo import MVOStrategy
 
 SCHEDULES = {"constant_mix": "daily", "buy_and_hold": "never"}
 

@@ -149,7 +149,7 @@ def table_significance(res: dict) -> Table | None:
     sig = res.get("significance")
     if not sig:
         return None
-    from experiment.significance import significance_table
+    from bt_lstm_mvo.experiment.significance import significance_table
 
     return significance_table(sig["comparison"])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from experiment.report import Table, num, pct, tables
+from bt_lstm_mvo.experiment.report import Table, num, pct, tables
 
 PIECES = {
     "mvo-replication": "python scripts/replicate_mvo.py --json reproduction/mvo-replication.json",
@@ -76,7 +76,7 @@ def _published_table1() -> Table:
 
 
 def render(pieces: dict[str, dict]) -> str:
-    from experiment.notebook_run import replication_tables
+    from bt_lstm_mvo.experiment.notebook_run import replication_tables
 
     parts = [
         "# Reproduction: our results on the real data next to the paper's",

@@ -1,4 +1,4 @@
-"""Turn an :class:`experiment.experiment.ExperimentResult` into plain, JSON-able results.
+"""Turn an :class:`bt_lstm_mvo.experiment.experiment.ExperimentResult` into plain, JSON-able results.
 
 The same dict feeds ``results.json``, the report tables and the reproduction document, so every
 number a person reads comes from one place.
@@ -14,7 +14,7 @@ import platform
 import numpy as np
 import pandas as pd
 
-from analyzers import metrics as M
+from bt_lstm_mvo.analyzers import metrics as M
 
 PACKAGES = ("backtrader", "torch", "pyportfolioopt", "pandas", "numpy", "scipy", "matplotlib", "pydantic")
 METRICS = ("total_return", "cagr", "max_drawdown", "sharpe", "sortino", "volatility", "calmar",
@@ -142,7 +142,7 @@ def collect(result) -> dict:
 
     significance = None
     if pair is not None:
-        from experiment.significance import compare_experiment, verdict
+        from bt_lstm_mvo.experiment.significance import compare_experiment, verdict
 
         comp = compare_experiment(result, pair=tuple(pair))
         if comp is not None:
@@ -184,10 +184,10 @@ def collect(result) -> dict:
 
 
 def add_sweep(res: dict, sweep) -> dict:
-    """Attach a :class:`experiment.sweep.SweepResult` (and its report tables) to ``res``."""
+    """Attach a :class:`bt_lstm_mvo.experiment.sweep.SweepResult` (and its report tables) to ``res``."""
     from dataclasses import asdict
 
-    from experiment.sweep import sweep_tables
+    from bt_lstm_mvo.experiment.sweep import sweep_tables
 
     res["sweep"] = sweep.to_dict()
     res["sweep_tables"] = _clean([asdict(t) for t in sweep_tables(sweep)])

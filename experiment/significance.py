@@ -11,15 +11,15 @@ Two views, both on the test-period daily returns:
   short-range dependence of daily returns (volatility clustering). Resampling is done with
   ``arch.bootstrap`` (``CircularBlockBootstrap`` / ``StationaryBootstrap``).
 
-Conventions: the point estimates are :func:`analyzers.metrics.sharpe_ratio` (sample std,
-annualised with ``periods_per_year``) and :func:`analyzers.metrics.total_return` of the observed
+Conventions: the point estimates are :func:`bt_lstm_mvo.analyzers.metrics.sharpe_ratio` (sample std,
+annualised with ``periods_per_year``) and :func:`bt_lstm_mvo.analyzers.metrics.total_return` of the observed
 series; the 95% CI is the percentile interval of the bootstrap differences; the two-sided
 p-value is ``min(1, 2 * min(#(d* <= 0) + 1, #(d* >= 0) + 1) / (n_boot + 1))``, consistent with
 the percentile CI; a difference is called *significant* when its 95% CI excludes 0. The default
 block length is ``ceil(n ** (1/3))`` bars (about 7 for a year of daily bars).
 
 :func:`compare` runs both views for A's seeds against B, :func:`compare_experiment` does it
-for an :class:`experiment.experiment.ExperimentResult`, and :func:`significance_table` turns
+for an :class:`bt_lstm_mvo.experiment.experiment.ExperimentResult`, and :func:`significance_table` turns
 the result into a report table whose notes say in plain words whether the difference is
 significant.
 """
@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analyzers import metrics as M
+from bt_lstm_mvo.analyzers import metrics as M
 
 METHODS = ("circular", "stationary")
 STATISTICS = ("sharpe", "total_return")
@@ -66,7 +66,7 @@ def _stats(a: np.ndarray, b: np.ndarray, ppy: float) -> np.ndarray:
 
 
 def _sharpe_many(x: np.ndarray, ppy: float) -> np.ndarray:
-    """Row-wise :func:`analyzers.metrics.sharpe_ratio` (rf 0, ddof 1); NaN where the std is 0."""
+    """Row-wise :func:`bt_lstm_mvo.analyzers.metrics.sharpe_ratio` (rf 0, ddof 1); NaN where the std is 0."""
     sd = x.std(axis=1, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sd > 0, x.mean(axis=1) / sd * math.sqrt(ppy), np.nan)
@@ -258,9 +258,9 @@ def verdict(comparison: dict, stat: str) -> str:
 
 
 def significance_table(comparison: dict, title: str | None = None):
-    """A :class:`experiment.report.Table` of a :func:`compare` dict: one row per seed, and notes
+    """A :class:`bt_lstm_mvo.experiment.report.Table` of a :func:`compare` dict: one row per seed, and notes
     that say in plain words whether the Sharpe and total-return differences are significant."""
-    from experiment.report import Table, num, pct
+    from bt_lstm_mvo.experiment.report import Table, num, pct
 
     a, b = comparison["a"], comparison["b"]
     rows = []

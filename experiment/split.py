@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 
 def test_start(index: pd.DatetimeIndex, train_fraction: float | None, first_test_date=None) -> pd.Timestamp:

@@ -18,7 +18,7 @@ for an LSTM, the seeds::
 
 Grid keys are dotted paths into ``strategies.<strategy>``: ``params.<key>`` (an allocator
 parameter), ``weights.<asset>``, or a strategy field (``schedule``, ``refit``, ``fit_window``...).
-Grid points are validated when the config is loaded (:class:`experiment.config.SweepConfig`);
+Grid points are validated when the config is loaded (:class:`bt_lstm_mvo.experiment.config.SweepConfig`);
 failures that only the data can reveal (too few training bars) come back as failure records.
 
 Flow: :func:`expand_grid` turns the config into plain-dict tasks (grid point x seed, plus one
@@ -28,7 +28,7 @@ metrics and the daily test returns, or a failure record with the parameters and 
 :func:`run_sweep` runs all tasks on the chosen backend and aggregates them (mean, std and the
 95% CI half-width over seeds, per grid point) into a :class:`SweepResult`.
 
-Reporting: :func:`sweep_tables` gives :class:`experiment.report.Table` objects (the aggregated
+Reporting: :func:`sweep_tables` gives :class:`bt_lstm_mvo.experiment.report.Table` objects (the aggregated
 grid, the failures, and one significance table per grid point when ``compare_to`` is set), and
 :func:`sweep_plot` the return / max drawdown / turnover plot across the first grid parameter.
 
@@ -36,9 +36,10 @@ Results do not depend on the backend or the worker count: every task builds its 
 from its own seed, and torch runs with ``torch_threads`` threads in every worker (BLAS/OpenMP
 threads of loky workers are capped to the same number, so workers do not oversubscribe the CPU).
 
-Ray is imported only when ``backend: ray`` is used. A local instance gets the repository on its
-workers' ``PYTHONPATH``; with ``address`` set, the project's packages are shipped to the cluster
-with ``runtime_env={"py_modules": ...}`` (the cluster needs the same third-party packages).
+Ray is imported only when ``backend: ray`` is used. A local instance's workers run this
+interpreter, so they import the installed ``bt_lstm_mvo`` (wheel or editable) as the driver does;
+with ``address`` set, the cluster's workers need ``bt_lstm_mvo`` and the same third-party
+packages installed (e.g. ``pip install`` the wheel built with ``python -m build`` on every node).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -55,14 +55,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiment.config import ExperimentConfig, StrategyConfig
-from experiment.results import METRICS, aggregate, run_metrics
+from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
+from bt_lstm_mvo.experiment.results import METRICS, aggregate, run_metrics
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: the project's packages, shipped to a remote Ray cluster with ``runtime_env["py_modules"]``
-PACKAGES = ("lmbt", "allocators", "strategies", "feeds", "analyzers", "experiment")
 
 # per worker process: loaded markets, keyed by the data config and folder
 _MARKETS: dict[str, object] = {}
@@ -83,7 +80,7 @@ class SweepResult:
         table: one row per grid point: the grid columns, ``n`` (ok runs), ``failed``, and
             ``<metric>_mean``, ``<metric>_std``, ``<metric>_ci95`` for every metric.
         baseline: the ``compare_to`` strategy's record (None without one, or if it failed).
-        significance: grid point label -> :func:`experiment.significance.compare` dict.
+        significance: grid point label -> :func:`bt_lstm_mvo.experiment.significance.compare` dict.
         backend, workers, seconds: how it ran (wall time of the whole sweep).
     """
 
@@ -101,7 +98,7 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         """Plain JSON-able form (for results.json)."""
-        from experiment.results import _clean
+        from bt_lstm_mvo.experiment.results import _clean
 
         return _clean({
             "strategy": self.strategy, "params": self.params, "backend": self.backend,
@@ -166,7 +163,7 @@ def apply_overrides(spec: StrategyConfig, overrides: dict) -> StrategyConfig:
 
 
 def _market(cfg: ExperimentConfig, data_dir):
-    from experiment.experiment import market_for
+    from bt_lstm_mvo.experiment.experiment import market_for
 
     key = json.dumps([cfg.data.model_dump(mode="json"), data_dir], sort_keys=True)
     if key not in _MARKETS:
@@ -177,16 +174,16 @@ def _market(cfg: ExperimentConfig, data_dir):
 def run_task(task: dict) -> dict:
     """Run one sweep task (see :func:`expand_grid`); never raises.
 
-    Returns ``status`` "ok" with ``metrics`` (:func:`experiment.results.run_metrics`),
+    Returns ``status`` "ok" with ``metrics`` (:func:`bt_lstm_mvo.experiment.results.run_metrics`),
     ``returns`` ({ISO date: daily test return}), ``periods_per_year``, ``trade_start`` and
     ``seconds``; or ``status`` "failed" with ``error`` ("Type: message"). Both carry the task's
     ``task_id``, ``strategy``, ``overrides``, ``seed`` and ``role``.
     """
     import torch
 
-    from experiment.backtest import run_backtest
-    from experiment.experiment import check_against_data
-    from experiment.split import test_start
+    from bt_lstm_mvo.experiment.backtest import run_backtest
+    from bt_lstm_mvo.experiment.experiment import check_against_data
+    from bt_lstm_mvo.experiment.split import test_start
 
     t0 = time.perf_counter()
     out = {k: task[k] for k in ("task_id", "strategy", "overrides", "seed", "role")}
@@ -261,20 +258,17 @@ def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: boo
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        from lmbt.errors import ConfigError
+        from bt_lstm_mvo.errors import ConfigError
 
         raise ConfigError("sweep.backend: 'ray' needs the ray package (pip install 'ray[default]'), "
                           "or use backend: loky") from exc
     started = False
     if not ray.is_initialized():
         if address is None:  # a private local instance, sized to the worker count
-            path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
             ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, object_store_memory=200 * 1024**2,
-                     runtime_env={"env_vars": {"PYTHONPATH": path}})
-        else:  # an existing cluster: ship the project's packages to its workers
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                     runtime_env={"py_modules": [str(REPO_ROOT / p) for p in PACKAGES]})
+                     configure_logging=False, object_store_memory=200 * 1024**2)
+        else:  # an existing cluster: its workers have bt_lstm_mvo installed (see the module doc)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         started = True
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
@@ -308,7 +302,7 @@ def run_sweep(cfg: ExperimentConfig, data_dir: str | Path | None = None, backend
 
     Failed tasks are collected in ``failures`` (with their parameters and error); the others
     are aggregated. With ``compare_to`` set, every grid point is tested against that strategy
-    (:func:`experiment.significance.compare`). Ray: a new local instance (``address`` None,
+    (:func:`bt_lstm_mvo.experiment.significance.compare`). Ray: a new local instance (``address`` None,
     ``num_cpus=workers``) is shut down afterwards; a connection already open in this process is
     used as it is and left open.
     """
@@ -385,7 +379,7 @@ def _series(returns: dict) -> pd.Series:
 
 
 def _significance(cfg: ExperimentConfig, result: SweepResult) -> dict:
-    from experiment.significance import compare
+    from bt_lstm_mvo.experiment.significance import compare
 
     sweep = cfg.sweep
     base = result.baseline
@@ -415,13 +409,13 @@ def _fmt(mean, std, fmt) -> str:
 
 
 def sweep_tables(result: SweepResult) -> list:
-    """Report tables (:class:`experiment.report.Table`) for a sweep.
+    """Report tables (:class:`bt_lstm_mvo.experiment.report.Table`) for a sweep.
 
     1. the aggregated grid: mean ± std over seeds of each metric per grid point;
     2. the failed tasks with their parameters and error (only when some failed);
     3. one significance table per grid point when the sweep has ``compare_to``.
     """
-    from experiment.report import Table, num, pct
+    from bt_lstm_mvo.experiment.report import Table, num, pct
 
     labels = [("Total return", "total_return", pct), ("Max drawdown", "max_drawdown", pct),
               ("Sharpe", "sharpe", num), ("Sortino", "sortino", num), ("Volatility", "volatility", pct),
@@ -454,7 +448,7 @@ def sweep_tables(result: SweepResult) -> list:
                             [f"{len(result.failures)} of {len(result.records) + len(result.failures)} tasks "
                              "failed; the tables above use the others."]))
     if result.significance:
-        from experiment.significance import significance_table
+        from bt_lstm_mvo.experiment.significance import significance_table
 
         for label, comp in result.significance.items():
             tables.append(significance_table(comp, title=f"Significance - {result.strategy} ({label}) vs "
@@ -465,7 +459,7 @@ def sweep_tables(result: SweepResult) -> list:
 def sweep_plots(result: SweepResult, out_dir: str | Path, x: str | None = None) -> list[Path]:
     """Return, max drawdown and turnover (mean with 95% CI) against grid column ``x`` (default:
     the first); one PNG per combination of the other grid parameters."""
-    from experiment.plots import sensitivity_plot
+    from bt_lstm_mvo.experiment.plots import sensitivity_plot
 
     if not result.columns:
         raise ValueError("sweep_plot: the sweep has no grid parameter to plot against")

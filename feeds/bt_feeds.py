@@ -28,7 +28,7 @@ class AlignedPandasData(bt.feeds.PandasData):
 
 
 def to_bt_feed(frame: pd.DataFrame, name: str) -> AlignedPandasData:
-    """One Backtrader feed for an aligned frame (see :mod:`feeds.calendar`)."""
+    """One Backtrader feed for an aligned frame (see :mod:`bt_lstm_mvo.feeds.calendar`)."""
     df = frame.copy()
     if "Tradable" not in df.columns:
         df["Tradable"] = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.errors import ConfigError, DataError
 
 CALENDAR_POLICIES = ("intersection", "union")
 

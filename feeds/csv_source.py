@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from feeds.validation import PRICE_COLUMNS, check_columns, parse_dates, validate_frame
-from lmbt.errors import DataError
+from bt_lstm_mvo.errors import DataError
+from bt_lstm_mvo.feeds.validation import PRICE_COLUMNS, check_columns, parse_dates, validate_frame
 
 OHLCV = ["Open", "High", "Low", "Close", "Volume"]
 

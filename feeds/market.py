@@ -14,10 +14,10 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from feeds import calendar as cal
-from feeds.bt_feeds import add_frames
-from feeds.csv_source import load_csv_folder
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.feeds import calendar as cal
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.feeds.csv_source import load_csv_folder
 
 SOURCES = ("csv", "synthetic", "yahoo")
 
@@ -102,7 +102,7 @@ def load_market(
         raise ConfigError(f"data.calendar: must be one of {list(cal.CALENDAR_POLICIES)}, got {calendar!r}")
 
     if source == "synthetic":
-        from feeds.synthetic import SYNTHETIC_LABEL, generate_market
+        from bt_lstm_mvo.feeds.synthetic import SYNTHETIC_LABEL, generate_market
 
         gen_start = start or "2019-01-01"
         gen_end = end or "2024-12-31"
@@ -115,7 +115,7 @@ def load_market(
             raise ConfigError(f"data.data_dir: required for source {source!r} (a folder of <TICKER>.csv)")
         folder = Path(data_dir)
         if source == "yahoo":
-            from feeds.yahoo import fill_cache
+            from bt_lstm_mvo.feeds.yahoo import fill_cache
 
             fill_cache(tickers, folder, start=start, end=end, refresh=refresh)
         frames, hashes = load_csv_folder(folder, tickers, adjust=adjust)

@@ -80,8 +80,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from feeds import synthetic_params as _cal
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.feeds import synthetic_params as _cal
 
 SYNTHETIC_LABEL = "synthetic market (seeded generator, not real prices)"
 SUPPORTED_TICKERS = tuple(_cal.TICKERS)

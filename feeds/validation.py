@@ -1,6 +1,6 @@
 """Validation of one ticker's daily OHLCV frame.
 
-Every check raises :class:`lmbt.errors.DataError` whose message names the source (file or
+Every check raises :class:`bt_lstm_mvo.errors.DataError` whose message names the source (file or
 ticker), the column, how many rows break the rule, the first offending date, and the rule.
 """
 
@@ -11,7 +11,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from lmbt.errors import DataError
+from bt_lstm_mvo.errors import DataError
 
 PRICE_COLUMNS = ("Open", "High", "Low", "Close")
 REQUIRED_COLUMNS = ("Date", *PRICE_COLUMNS, "Volume")

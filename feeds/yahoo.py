@@ -1,6 +1,6 @@
 """Yahoo download through yfinance (optional extra ``yahoo``) into a CSV cache.
 
-The cache holds one Yahoo-format ``<TICKER>.csv`` per ticker (the format :mod:`feeds.csv_source`
+The cache holds one Yahoo-format ``<TICKER>.csv`` per ticker (the format :mod:`bt_lstm_mvo.feeds.csv_source`
 reads), so a folder filled once is reused offline afterwards. A ticker is downloaded only
 when its cache file is missing or ``refresh=True``. Files are written atomically.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from feeds.csv_source import csv_path, write_yahoo_csv
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.errors import ConfigError, DataError
+from bt_lstm_mvo.feeds.csv_source import csv_path, write_yahoo_csv
 
 
 def _download(ticker: str, start, end) -> pd.DataFrame:  # pragma: no cover - needs network

@@ -45,8 +45,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # allow `python scripts/calibrate_synthetic.py` from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from lmbt.errors import DataError  # noqa: E402
-from lmbt.paths import shared_data_dir  # noqa: E402
+from bt_lstm_mvo.errors import DataError  # noqa: E402
+from bt_lstm_mvo.paths import shared_data_dir  # noqa: E402
 
 TICKERS = ("BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA")
 WINDOW = ("2019-01-01", "2024-12-31")

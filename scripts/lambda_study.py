@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(REPO_ROOT))
     import torch
 
-    from allocators.lstm import LSTMAllocator
-    from allocators.lstm.notebook import load_adj_closes
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.allocators.lstm.notebook import load_adj_closes
 
     torch.set_num_threads(args.threads)
     started = time.perf_counter()

@@ -7,7 +7,7 @@ Usage::
     python scripts/make_reproduction.py --render-only                        # re-render from reproduction/
 
 Each piece's results are stored in ``reproduction/<piece>.json``; the commands are listed in
-:data:`experiment.reproduction.PIECES` and in the document itself.
+:data:`bt_lstm_mvo.experiment.reproduction.PIECES` and in the document itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from experiment.reproduction import PIECES, load, render  # noqa: E402
+from bt_lstm_mvo.experiment.reproduction import PIECES, load, render  # noqa: E402
 
 CONFIGS = {"paper-replication": "configs/paper-replication.yaml", "paper-real": "configs/paper.yaml",
            "walk-forward": "configs/walk-forward.yaml", "sweep-lambda": "configs/sweep-lambda.yaml"}
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     ap.add_argument("--render-only", action="store_true", help="only re-render REPRODUCTION.md")
     ap.add_argument("--store", type=Path, default=ROOT / "reproduction")
     args = ap.parse_args(argv)
-    from lmbt.paths import shared_data_dir
+    from bt_lstm_mvo.paths import shared_data_dir
 
     os.chdir(ROOT)  # paths in the stored results are relative to the repository root
     data_dir = args.data_dir or Path(os.path.relpath(shared_data_dir(), ROOT))

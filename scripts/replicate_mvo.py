@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def backtrader_columns(data_dir) -> dict[str, dict]:
     """The corrected MVO run bar by bar through Backtrader with the 0.1% commission scheme,
-    as a daily-rebalanced constant mix and as buy-and-hold (:mod:`experiment.replication_bt`)."""
-    from experiment.replication_bt import backtrader_mvo
+    as a daily-rebalanced constant mix and as buy-and-hold (:mod:`bt_lstm_mvo.experiment.replication_bt`)."""
+    from bt_lstm_mvo.experiment.replication_bt import backtrader_mvo
 
     return {
         "Backtrader constant mix": backtrader_mvo(data_dir, "constant_mix"),
@@ -89,9 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from experiment.replication import NOTEBOOK_TICKERS, PUBLISHED_MVO, corrected_mvo, replicate_notebook_mvo
-    from lmbt.errors import PluginError
-    from lmbt.paths import shared_data_dir
+    from bt_lstm_mvo.errors import PluginError
+    from bt_lstm_mvo.experiment.replication import (
+        NOTEBOOK_TICKERS,
+        PUBLISHED_MVO,
+        corrected_mvo,
+        replicate_notebook_mvo,
+    )
+    from bt_lstm_mvo.paths import shared_data_dir
 
     data_dir = args.data_dir if args.data_dir is not None else shared_data_dir()
     try:
@@ -107,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         import json
 
-        from experiment.results import _clean
+        from bt_lstm_mvo.experiment.results import _clean
 
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(_clean({"columns": columns, "tickers": list(NOTEBOOK_TICKERS)}), indent=2))

@@ -18,7 +18,7 @@ Execution:
   (a clear error says so otherwise).
 
 Orders: all sizes from one snapshot, sells before buys, buys scaled to the cash that will be
-there after sells and commissions (:mod:`strategies.sizing`). Margin/Rejected/Canceled orders
+there after sells and commissions (:mod:`bt_lstm_mvo.strategies.sizing`). Margin/Rejected/Canceled orders
 are counted in ``order_stats`` and listed in ``order_failures``, never dropped silently.
 """
 
@@ -31,10 +31,10 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from allocators.base import Allocator, weights_array
-from lmbt.errors import AllocationError, ConfigError
-from strategies.schedule import check_schedule, is_due
-from strategies.sizing import plan_rebalance
+from bt_lstm_mvo.allocators.base import Allocator, weights_array
+from bt_lstm_mvo.errors import AllocationError, ConfigError
+from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
+from bt_lstm_mvo.strategies.sizing import plan_rebalance
 
 EXECUTIONS = ("close", "next_open")
 FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
@@ -85,7 +85,7 @@ class _History:
 
 
 class AllocationStrategy(bt.Strategy):
-    """Rebalance all data feeds to the weights an :class:`allocators.base.Allocator` decides.
+    """Rebalance all data feeds to the weights an :class:`bt_lstm_mvo.allocators.base.Allocator` decides.
 
     Params:
         allocator (None): the Allocator instance (required).

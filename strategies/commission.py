@@ -22,7 +22,7 @@ import math
 
 import backtrader as bt
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 
 class ProportionalCommission(bt.CommInfoBase):

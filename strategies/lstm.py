@@ -1,4 +1,4 @@
-"""``LSTMStrategy``: the rebalancing base driven by :class:`allocators.lstm.LSTMAllocator`.
+"""``LSTMStrategy``: the rebalancing base driven by :class:`bt_lstm_mvo.allocators.lstm.LSTMAllocator`.
 
 The strategy fits the network itself on the bars it has seen: once at the trading start (the
 paper), or walk-forward every ``refit`` bars over an expanding (``fit_window=None``) or rolling
@@ -9,8 +9,8 @@ rows, so its cost does not grow with the history.
 
 from __future__ import annotations
 
-from allocators.lstm import LSTMAllocator
-from strategies.base import AllocationStrategy
+from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+from bt_lstm_mvo.strategies.base import AllocationStrategy
 
 
 class LSTMStrategy(AllocationStrategy):

@@ -1,4 +1,4 @@
-"""``MVOStrategy``: the rebalancing base driven by :class:`allocators.mvo.MVOAllocator`.
+"""``MVOStrategy``: the rebalancing base driven by :class:`bt_lstm_mvo.allocators.mvo.MVOAllocator`.
 
 "Static" MVO comes in two flavours, chosen by the base params:
 
@@ -12,8 +12,8 @@ Re-estimation (the paper's section 5.3 remark) is ``refit=N`` with ``fit_window=
 
 from __future__ import annotations
 
-from allocators.mvo import MVOAllocator
-from strategies.base import AllocationStrategy
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
+from bt_lstm_mvo.strategies.base import AllocationStrategy
 
 
 class MVOStrategy(AllocationStrategy):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from allocators.naive import BuyAndHold, EqualWeight, FixedWeights
-from strategies.base import AllocationStrategy
+from bt_lstm_mvo.allocators.naive import BuyAndHold, EqualWeight, FixedWeights
+from bt_lstm_mvo.strategies.base import AllocationStrategy
 
 
 class EqualWeightStrategy(AllocationStrategy):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 NAMED = ("daily", "weekly", "monthly", "quarterly", "never")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lmbt.paths import DATA_DIR_ENV, shared_data_dir
+from bt_lstm_mvo.paths import DATA_DIR_ENV, shared_data_dir
 
 PAPER_TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 

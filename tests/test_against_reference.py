@@ -10,9 +10,9 @@ import backtrader as bt
 import pandas as pd
 import pytest
 
-from feeds.market import load_market
-from strategies.commission import ProportionalCommission
-from strategies.naive import FixedWeightsStrategy
+from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.naive import FixedWeightsStrategy
 from tests.reference_sim import simulate
 
 PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzers import PaperMetrics, RollingAlpha, SortinoRatio, StressWindow
-from analyzers import metrics as m
-from lmbt.errors import ConfigError
-from strategies.commission import ProportionalCommission
+from bt_lstm_mvo.analyzers import PaperMetrics, RollingAlpha, SortinoRatio, StressWindow
+from bt_lstm_mvo.analyzers import metrics as m
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
 
 TOL = {"rel": 1e-12, "abs": 1e-12}
 CASH = 100_000.0

@@ -101,7 +101,7 @@ def test_lstm_structure(results):
 
 
 def test_sweep_not_available_is_reported(monkeypatch):
-    monkeypatch.setitem(sys.modules, "experiment.sweep", None)  # import fails
+    monkeypatch.setitem(sys.modules, "bt_lstm_mvo.experiment.sweep", None)  # import fails
     out = cases.sweep_speedup()
     assert out["ok"] is False and out["error"].startswith("not measured: sweep not available")
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmbt.errors import ConfigError
-from strategies.commission import ProportionalCommission
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
 
 
 def test_arithmetic_both_legs_and_fractional_size():

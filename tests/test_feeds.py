@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.calendar import align, filter_dates
-from feeds.csv_source import read_yahoo_csv, write_yahoo_csv
-from feeds.market import load_market
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.errors import ConfigError, DataError
+from bt_lstm_mvo.feeds.calendar import align, filter_dates
+from bt_lstm_mvo.feeds.csv_source import read_yahoo_csv, write_yahoo_csv
+from bt_lstm_mvo.feeds.market import load_market
 
 PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 

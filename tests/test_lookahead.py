@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocators.mvo import MVOAllocator
-from feeds.bt_feeds import add_frames
-from feeds.calendar import align
-from feeds.synthetic import generate_market
-from strategies.base import AllocationStrategy
-from strategies.commission import ProportionalCommission
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.feeds.calendar import align
+from bt_lstm_mvo.feeds.synthetic import generate_market
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
 
 TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 

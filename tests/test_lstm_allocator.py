@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 import torch
 
-from allocators.base import validate_weights
-from allocators.lstm import (
+from bt_lstm_mvo.allocators.base import validate_weights
+from bt_lstm_mvo.allocators.lstm import (
     LSTMAllocator,
     LSTMConfig,
     compute_features,
     load_notebook_closes,
     run_notebook_lstm,
 )
-from lmbt.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from tests.helpers import make_prices
 
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 0, "device": "cpu"}

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from allocators.lstm import LSTMAllocator
-from allocators.lstm.checkpoint import FORMAT_VERSION, load_checkpoint
-from lmbt.errors import AllocationError, ConfigError
+from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+from bt_lstm_mvo.allocators.lstm.checkpoint import FORMAT_VERSION, load_checkpoint
+from bt_lstm_mvo.errors import AllocationError, ConfigError
 from tests.helpers import make_prices
 
 TINY = {"hidden_size": 8, "epochs": 2, "progress": False, "seed": 0, "device": "cpu"}

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocators.lstm import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
-from allocators.lstm.features import sample_rows, validate_prices, windows
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.allocators.lstm import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
+from bt_lstm_mvo.allocators.lstm.features import sample_rows, validate_prices, windows
+from bt_lstm_mvo.errors import ConfigError, DataError
 from tests.helpers import make_prices
 
 

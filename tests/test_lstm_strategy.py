@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocators.lstm import LSTMAllocator, compute_features
-from feeds.bt_feeds import add_frames
-from feeds.calendar import align
-from feeds.synthetic import generate_market
-from strategies.commission import ProportionalCommission
-from strategies.lstm import LSTMStrategy
+from bt_lstm_mvo.allocators.lstm import LSTMAllocator, compute_features
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.feeds.calendar import align
+from bt_lstm_mvo.feeds.synthetic import generate_market
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.lstm import LSTMStrategy
 
 TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 1, "device": "cpu"}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from allocators.lstm import LSTMConfig, LSTMPolicy, cap_weights, portfolio_loss
-from allocators.lstm.training import evaluate_loss, resolve_device, seeded, train_policy
-from lmbt.errors import AllocationError, ConfigError
+from bt_lstm_mvo.allocators.lstm import LSTMConfig, LSTMPolicy, cap_weights, portfolio_loss
+from bt_lstm_mvo.allocators.lstm.training import evaluate_loss, resolve_device, seeded, train_policy
+from bt_lstm_mvo.errors import AllocationError, ConfigError
 
 
 def _small_batch(seed: int = 0):

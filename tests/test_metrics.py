@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import quantstats as qs
 
-from analyzers import metrics as m
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.analyzers import metrics as m
+from bt_lstm_mvo.errors import ConfigError, DataError
 
 TOL = {"rel": 1e-9, "abs": 1e-12}
 

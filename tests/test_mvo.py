@@ -11,10 +11,10 @@ from pypfopt import risk_models
 from pypfopt.efficient_frontier import EfficientFrontier
 from pypfopt.exceptions import OptimizationError
 
-import allocators.mvo as mvo_module
-from allocators.base import validate_weights
-from allocators.mvo import MVOAllocator, resolve_periods_per_year
-from lmbt.errors import AllocationError, ConfigError, DataError
+import bt_lstm_mvo.allocators.mvo as mvo_module
+from bt_lstm_mvo.allocators.base import validate_weights
+from bt_lstm_mvo.allocators.mvo import MVOAllocator, resolve_periods_per_year
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 
 ASSETS = ["AAA", "BBB", "CCC", "DDD"]
 

@@ -7,10 +7,10 @@ import json
 import backtrader as bt
 import pytest
 
-from analyzers.portfolio import PortfolioWeights
-from feeds.bt_feeds import add_frames
-from strategies.commission import ProportionalCommission
-from strategies.naive import EqualWeightStrategy
+from bt_lstm_mvo.analyzers.portfolio import PortfolioWeights
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.naive import EqualWeightStrategy
 from tests.test_strategy_base import synthetic_frames
 
 
@@ -62,8 +62,8 @@ def test_works_with_a_plain_strategy():
 def test_since_drops_warm_up_returns():
     import pandas as pd
 
-    from analyzers import PaperMetrics
-    from analyzers.metrics import total_return
+    from bt_lstm_mvo.analyzers import PaperMetrics
+    from bt_lstm_mvo.analyzers.metrics import total_return
 
     frames = synthetic_frames(n=60)
     start = frames["A"].index[20]

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocators.mvo import MVOAllocator
-from analyzers import metrics
-from experiment.replication import (
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
+from bt_lstm_mvo.analyzers import metrics
+from bt_lstm_mvo.experiment.replication import (
     NOTEBOOK_TICKERS,
     RESULT_KEYS,
     corrected_mvo,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiment.replication import corrected_mvo
-from experiment.replication_bt import backtrader_mvo
+from bt_lstm_mvo.experiment.replication import corrected_mvo
+from bt_lstm_mvo.experiment.replication_bt import backtrader_mvo
 
 
 @pytest.mark.realdata

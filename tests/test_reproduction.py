@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from experiment.config import load_config
-from experiment.experiment import run_experiment
-from experiment.reproduction import load, render
-from experiment.results import collect
+from bt_lstm_mvo.experiment.config import load_config
+from bt_lstm_mvo.experiment.experiment import run_experiment
+from bt_lstm_mvo.experiment.reproduction import load, render
+from bt_lstm_mvo.experiment.results import collect
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE = ROOT / "reproduction"
@@ -49,9 +49,9 @@ def _close(a, b, rel=1e-9):
 
 @pytest.mark.realdata
 def test_mvo_replication_numbers_recomputed(data_dir):
-    from experiment.replication import corrected_mvo, replicate_notebook_mvo
-    from experiment.replication_bt import backtrader_mvo
-    from experiment.results import _clean
+    from bt_lstm_mvo.experiment.replication import corrected_mvo, replicate_notebook_mvo
+    from bt_lstm_mvo.experiment.replication_bt import backtrader_mvo
+    from bt_lstm_mvo.experiment.results import _clean
 
     cols = _stored("mvo-replication")["columns"]
     _close(cols["Notebook replication"], _clean(replicate_notebook_mvo(data_dir)))

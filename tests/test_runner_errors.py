@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import runner
-from experiment.config import parse_config
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.config import parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import runner
-from experiment import outputs
+from bt_lstm_mvo.experiment import outputs
 
 TINY = {
     "name": "tiny",

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from arch.bootstrap import CircularBlockBootstrap
 
-from analyzers import metrics as M
-from experiment.significance import (
+from bt_lstm_mvo.analyzers import metrics as M
+from bt_lstm_mvo.experiment.significance import (
     block_bootstrap_diff,
     compare,
     compare_experiment,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from strategies.sizing import SAFETY, plan_rebalance
+from bt_lstm_mvo.strategies.sizing import SAFETY, plan_rebalance
 
 
 def test_from_cash_reaches_weights_of_post_cost_value():

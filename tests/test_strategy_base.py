@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocators.base import Allocator
-from allocators.naive import EqualWeight
-from feeds.bt_feeds import add_frames
-from feeds.calendar import align
-from lmbt.errors import AllocationError, ConfigError
-from strategies.base import AllocationStrategy
-from strategies.commission import ProportionalCommission
-from strategies.naive import BuyAndHoldStrategy, EqualWeightStrategy, FixedWeightsStrategy
+from bt_lstm_mvo.allocators.base import Allocator
+from bt_lstm_mvo.allocators.naive import EqualWeight
+from bt_lstm_mvo.errors import AllocationError, ConfigError
+from bt_lstm_mvo.feeds.bt_feeds import add_frames
+from bt_lstm_mvo.feeds.calendar import align
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.naive import BuyAndHoldStrategy, EqualWeightStrategy, FixedWeightsStrategy
 
 
 def synthetic_frames(n=120, assets=("A", "B", "C"), seed=0, freq="B"):

@@ -8,9 +8,10 @@ import pickle
 
 import pytest
 
-from experiment.config import parse_config
-from experiment.results import METRICS
-from experiment.sweep import (
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.config import parse_config
+from bt_lstm_mvo.experiment.results import METRICS
+from bt_lstm_mvo.experiment.sweep import (
     SweepResult,
     apply_overrides,
     expand_grid,
@@ -19,7 +20,6 @@ from experiment.sweep import (
     sweep_plot,
     sweep_tables,
 )
-from lmbt.errors import ConfigError
 
 LSTM = {"hidden_size": 4, "epochs": 2, "window": 10, "vol_window": 10, "rsi_period": 5, "rsi_warmup_bars": 20,
         "device": "cpu"}

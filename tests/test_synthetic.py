@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds import synthetic_params as P
-from feeds.synthetic import (
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.feeds import synthetic_params as P
+from bt_lstm_mvo.feeds.synthetic import (
     COLUMNS,
     SUPPORTED_TICKERS,
     SYNTHETIC_LABEL,
@@ -17,7 +18,6 @@ from feeds.synthetic import (
     generate_market,
     regime_path,
 )
-from lmbt.errors import ConfigError
 
 CRYPTO = ["BTC-USD", "ETH-USD"]
 EQUITIES = ["SPY", "GLD", "NVDA"]

@@ -12,12 +12,12 @@ Public API::
 Nothing here imports backtrader.
 """
 
-from allocators.lstm.allocator import LSTMAllocator
-from allocators.lstm.config import LSTMConfig
-from allocators.lstm.features import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
-from allocators.lstm.losses import portfolio_loss
-from allocators.lstm.model import LSTMPolicy, cap_weights
-from allocators.lstm.notebook import load_notebook_closes, run_notebook_lstm
+from bt_lstm_mvo.allocators.lstm.allocator import LSTMAllocator
+from bt_lstm_mvo.allocators.lstm.config import LSTMConfig
+from bt_lstm_mvo.allocators.lstm.features import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
+from bt_lstm_mvo.allocators.lstm.losses import portfolio_loss
+from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy, cap_weights
+from bt_lstm_mvo.allocators.lstm.notebook import load_notebook_closes, run_notebook_lstm
 
 __all__ = [
     "FEATURE_NAMES",

@@ -4,8 +4,8 @@
 training target lies inside that history (the last sample's target is its last return), so a
 strategy that calls ``fit`` on the bars it has seen cannot look ahead. ``allocate(history)``
 returns the weights for the last row from the trailing ``lookback`` rows only, so per-bar cost
-does not grow with the history. See :mod:`allocators.lstm.features` for the features and
-:mod:`allocators.lstm.losses` for the losses.
+does not grow with the history. See :mod:`bt_lstm_mvo.allocators.lstm.features` for the features and
+:mod:`bt_lstm_mvo.allocators.lstm.losses` for the losses.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from allocators.base import Allocator
-from allocators.lstm.checkpoint import load_checkpoint, save_checkpoint
-from allocators.lstm.config import MODEL_FIELDS, LSTMConfig
-from allocators.lstm.features import (
+from bt_lstm_mvo.allocators.base import Allocator
+from bt_lstm_mvo.allocators.lstm.checkpoint import load_checkpoint, save_checkpoint
+from bt_lstm_mvo.allocators.lstm.config import MODEL_FIELDS, LSTMConfig
+from bt_lstm_mvo.allocators.lstm.features import (
     MinMaxScaler,
     feature_array,
     feature_columns,
@@ -31,9 +31,9 @@ from allocators.lstm.features import (
     validate_prices,
     windows,
 )
-from allocators.lstm.model import LSTMPolicy, cap_weights, check_cap
-from allocators.lstm.training import mean_epoch_seconds, resolve_device, seeded, train_policy
-from lmbt.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy, cap_weights, check_cap
+from bt_lstm_mvo.allocators.lstm.training import mean_epoch_seconds, resolve_device, seeded, train_policy
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class LSTMAllocator(Allocator):
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path) -> Path:
-        """Write the fitted state (no pickled objects); see :mod:`allocators.lstm.checkpoint`."""
+        """Write the fitted state (no pickled objects); see :mod:`bt_lstm_mvo.allocators.lstm.checkpoint`."""
         if self.model_ is None:
             raise AllocationError("LSTMAllocator.save: nothing to save; call fit(history) first")
         metadata = {

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 FORMAT_NAME = "lmbt-lstm-allocator"
 FORMAT_VERSION = 1

@@ -10,8 +10,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from allocators.lstm.features import FeatureSpec
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.allocators.lstm.features import FeatureSpec
+from bt_lstm_mvo.errors import ConfigError
 
 LOSS_KINDS: tuple[str, ...] = ("paper", "notebook", "sharpe", "sortino")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
@@ -23,7 +23,7 @@ FEATURE_FIELDS: tuple[str, ...] = ("window", "rsi_period", "vol_window", "rsi_wa
 
 @dataclass(frozen=True)
 class LSTMConfig:
-    """Configuration of :class:`allocators.lstm.LSTMAllocator`.
+    """Configuration of :class:`bt_lstm_mvo.allocators.lstm.LSTMAllocator`.
 
     Params:
         window: input window in bars (30).

@@ -38,8 +38,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from allocators.base import check_history
-from lmbt.errors import ConfigError, DataError
+from bt_lstm_mvo.allocators.base import check_history
+from bt_lstm_mvo.errors import ConfigError, DataError
 
 FEATURE_NAMES: tuple[str, ...] = ("return", "rsi", "volatility")
 FEATURE_ORDER = "asset-major"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 SHARPE_EPS = 1e-8
 SORTINO_EPS = 1e-12

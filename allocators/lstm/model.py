@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lmbt.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError
 
 
 def check_cap(max_weight: float | None, n_assets: int) -> None:

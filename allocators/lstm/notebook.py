@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from allocators.lstm.config import LSTMConfig
-from allocators.lstm.features import MinMaxScaler, validate_prices, windows
-from allocators.lstm.model import LSTMPolicy
-from allocators.lstm.training import seeded, train_policy
-from lmbt.errors import DataError
+from bt_lstm_mvo.allocators.lstm.config import LSTMConfig
+from bt_lstm_mvo.allocators.lstm.features import MinMaxScaler, validate_prices, windows
+from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy
+from bt_lstm_mvo.allocators.lstm.training import seeded, train_policy
+from bt_lstm_mvo.errors import DataError
 
 PAPER_TICKERS: tuple[str, ...] = ("BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA")
 NOTEBOOK_START = "2019-01-01"
@@ -41,10 +41,10 @@ def load_adj_closes(tickers, data_dir=None, start=None, end=None, sort_columns: 
     """``Adj Close`` of Yahoo-format CSVs (``<TICKER>.csv``) joined on common dates.
 
     ``start`` is inclusive, ``end`` exclusive (yfinance convention). ``data_dir`` defaults to
-    :func:`lmbt.paths.shared_data_dir`. Columns keep ``tickers`` order unless ``sort_columns``.
+    :func:`bt_lstm_mvo.paths.shared_data_dir`. Columns keep ``tickers`` order unless ``sort_columns``.
     """
-    from feeds.csv_source import load_adjusted_closes
-    from lmbt.paths import shared_data_dir
+    from bt_lstm_mvo.feeds.csv_source import load_adjusted_closes
+    from bt_lstm_mvo.paths import shared_data_dir
 
     folder = Path(data_dir) if data_dir is not None else shared_data_dir()
     return load_adjusted_closes(folder, tickers, start, end, sort_columns=sort_columns)

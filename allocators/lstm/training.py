@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from allocators.lstm.config import LSTMConfig
-from allocators.lstm.losses import portfolio_loss
-from lmbt.errors import AllocationError, ConfigError
+from bt_lstm_mvo.allocators.lstm.config import LSTMConfig
+from bt_lstm_mvo.allocators.lstm.losses import portfolio_loss
+from bt_lstm_mvo.errors import AllocationError, ConfigError
 
 log = logging.getLogger(__name__)
 

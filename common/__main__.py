@@ -1,0 +1,7 @@
+"""``python -m bt_lstm_mvo [run] CONFIG [options]``: the same command line as ``runner.py``."""
+
+import sys
+
+from bt_lstm_mvo.experiment.cli import main
+
+sys.exit(main())

@@ -1,1 +1,0 @@
-"""Shared core of the plugin: the error hierarchy and data-folder lookup."""
