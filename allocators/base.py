@@ -14,6 +14,13 @@ anything about rows it was not given.
 
 ``lookback`` tells the caller how many trailing rows ``allocate`` needs (``None``: all of
 them); strategies use it to keep per-bar cost independent of history length.
+``min_history_rows(n_assets)`` tells how many rows the first ``fit`` (or ``allocate``, for an
+allocator that needs no fit) needs; the runner checks it against the data before any run.
+
+Failures: an allocator signals that it cannot decide with a :class:`bt_lstm_mvo.errors.PluginError`
+(``AllocationError`` for "no valid weights", ``DataError`` for bad or too short history);
+:data:`ALLOCATOR_FAILURES` lists what a strategy's ``on_failure`` policy may catch. Anything
+else (a ``TypeError``, ``KeyError``...) is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -24,9 +31,13 @@ from abc import ABC, abstractmethod
 import numpy as np
 import pandas as pd
 
-from bt_lstm_mvo.errors import AllocationError, DataError
+from bt_lstm_mvo.errors import AllocationError, DataError, PluginError
 
 WEIGHT_TOL = 1e-9
+
+#: what an allocator's ``fit``/``allocate`` may raise when it cannot decide (numerical failures
+#: included); a strategy's ``on_failure`` policy catches these and nothing else
+ALLOCATOR_FAILURES = (PluginError, ArithmeticError, np.linalg.LinAlgError)
 
 
 class Allocator(ABC):
@@ -44,6 +55,11 @@ class Allocator(ABC):
     @abstractmethod
     def allocate(self, history: pd.DataFrame) -> pd.Series:
         """Target weights for the last row of ``history``."""
+
+    def min_history_rows(self, n_assets: int) -> int:
+        """Fewest rows of history the first decision needs (the first ``fit``, or ``allocate``
+        when no fit is required). The runner checks it against the training bars."""
+        return 1
 
     def describe(self) -> dict:
         """Plain, JSON-able description used in reports."""

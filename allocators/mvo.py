@@ -5,7 +5,7 @@ Conventions:
   simple returns are computed from consecutive rows (``pct_change``).
 * Expected returns and covariance are annualised with ``periods_per_year`` (given, or measured
   from the dates of the estimation window and snapped to a standard calendar, see
-  :func:`resolve_periods_per_year`). ``risk_free_rate`` is annual and decimal.
+  :func:`bt_lstm_mvo.periods.snapped_periods_per_year`). ``risk_free_rate`` is annual and decimal.
 * Long-only and fully invested: weights lie in ``weight_bounds`` (capped by ``max_weight``)
   and sum to 1. The bounds hold exactly in the output: solver noise (below
   :data:`SOLVER_TOL`) is snapped to the bound and the residual put on the asset with the most
@@ -43,17 +43,15 @@ from pypfopt.efficient_frontier import EfficientFrontier
 from pypfopt.exceptions import OptimizationError
 
 from bt_lstm_mvo.allocators.base import Allocator, check_history
-from bt_lstm_mvo.analyzers.metrics import periods_per_year_from_index
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.periods import snapped_periods_per_year
+from bt_lstm_mvo.vocab import MVO_COVARIANCES, MVO_EXPECTED_RETURNS, MVO_OBJECTIVES
 
 logger = logging.getLogger(__name__)
 
-OBJECTIVES = ("max_sharpe", "min_volatility")
-EXPECTED_RETURNS = ("mean_historical", "arithmetic")
-COVARIANCES = ("sample", "ledoit_wolf")
-
-#: standard calendars a measured bars-per-year figure is snapped to when within 10%
-STANDARD_PERIODS_PER_YEAR = (252, 365, 52, 12)
+OBJECTIVES = MVO_OBJECTIVES
+EXPECTED_RETURNS = MVO_EXPECTED_RETURNS
+COVARIANCES = MVO_COVARIANCES
 #: largest bound violation / sum error attributed to solver noise (bigger ones are failures)
 SOLVER_TOL = 1e-6
 #: a weight this close to a bound is set to the bound
@@ -64,17 +62,6 @@ ZERO_VARIANCE_TOL = 1e-12
 _SOLVER_ERRORS = (OptimizationError, ValueError, cp.error.SolverError, np.linalg.LinAlgError)
 
 
-def resolve_periods_per_year(index) -> float:
-    """Bars per year measured from dates, snapped to 252/365/52/12 when within 10%.
-
-    Otherwise the measured value is rounded to the nearest integer. Snapping keeps a short
-    window with a holiday in it (measured 247.7, say) on the calendar it really uses.
-    """
-    measured = periods_per_year_from_index(index)
-    for standard in STANDARD_PERIODS_PER_YEAR:
-        if abs(measured / standard - 1.0) <= 0.10:
-            return float(standard)
-    return float(max(1, round(measured)))
 
 
 def _is_number(x) -> bool:
@@ -96,7 +83,7 @@ class MVOAllocator(Allocator):
             ``"arithmetic"`` (mean daily return times ``periods_per_year``).
         covariance: ``"sample"`` (default) or ``"ledoit_wolf"`` (shrunk to constant variance).
         periods_per_year: ``None`` (default) measures it from the estimation window's dates
-            (:func:`resolve_periods_per_year`); else a positive number, e.g. 252.
+            (:func:`bt_lstm_mvo.periods.snapped_periods_per_year`); else a positive number, e.g. 252.
         weight_bounds: ``(lower, upper)`` per asset, ``0 <= lower < upper <= 1``; default (0, 1).
         max_weight: optional cap per asset (e.g. 0.4), combined with ``upper`` (the smaller
             wins); holds exactly in the output. Default ``None``.
@@ -204,7 +191,7 @@ class MVOAllocator(Allocator):
                     f"{type(self).__name__}: periods_per_year=None needs a DatetimeIndex to measure "
                     f"bars per year, got {type(window.index).__name__}; pass periods_per_year"
                 )
-            ppy = resolve_periods_per_year(window.index)
+            ppy = snapped_periods_per_year(window.index)
         mu, cov = self._estimate(window, ppy, date)
 
         weights, method = None, None
@@ -238,6 +225,11 @@ class MVOAllocator(Allocator):
         self.estimation_end_ = window.index[-1]
         self.n_returns_ = len(returns)
         return self
+
+    def min_history_rows(self, n_assets: int) -> int:
+        """Assets + 1 price rows (the covariance of n assets needs n returns), or the
+        ``estimation_window`` when that is longer."""
+        return max(n_assets + 1, self.estimation_window or 0)
 
     def allocate(self, history: pd.DataFrame) -> pd.Series:
         weights = getattr(self, "weights_", None)
@@ -315,7 +307,7 @@ class MVOAllocator(Allocator):
                     f"(first {col[bad][0]!r} on {_date_label(prices.index[bad][0])}); prices must be > 0"
                 )
         if len(prices) < n_assets + 1:
-            raise AllocationError(
+            raise DataError(
                 f"{name}: the estimation window has {len(prices)} price rows for {n_assets} assets; "
                 f"need at least assets + 1 = {n_assets + 1} rows (a longer history or estimation_window)"
             )

@@ -12,20 +12,10 @@ from __future__ import annotations
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.analyzers.bt_analyzers import (
-    PortfolioReturnsAnalyzer,
-    check_periods_per_year,
-    measured_periods_per_year,
-    returns_from_timereturn,
-)
-from bt_lstm_mvo.analyzers.metrics import (
-    as_return_series,
-    capm_alpha_beta,
-    excess_return_windows,
-    iso_date,
-    total_return,
-)
+from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer, returns_from_timereturn
+from bt_lstm_mvo.analyzers.metrics import as_return_series, capm_alpha_beta, excess_return_windows, total_return
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.periods import iso_date
 
 
 class BenchmarkReturn(bt.analyzers.TimeReturn):
@@ -87,7 +77,9 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
     one shorter when the count does not divide).
 
     Params:
-        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None): as ``TimeReturn``.
+        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None), since (None),
+            periods_per_year (None): as :class:`PortfolioReturnsAnalyzer` (``P`` annualises the
+            CAPM alpha).
         data (None): benchmark data feed (added to cerebro); its close-to-close returns.
         benchmark_returns (None): benchmark returns as a pandas Series indexed by dates, or a
             mapping date -> return (e.g. another strategy's ``TimeReturn().get_analysis()``).
@@ -97,8 +89,6 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
         window_length (None): length of fixed windows in bars; None for none.
         capm (False): also regress the strategy on the benchmark (OLS alpha/beta).
         risk_free (0.0): annual risk-free rate (decimal) for the CAPM regression.
-        periods_per_year (None): annualisation of the CAPM alpha; ``None`` measures it from
-            the common dates.
 
     ``get_analysis()`` keys:
         benchmark: the feed's name, or ``"returns series"`` (plus its name if it has one).
@@ -120,7 +110,6 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
         ("window_length", None),
         ("capm", False),
         ("risk_free", 0.0),
-        ("periods_per_year", None),
     )
 
     def __init__(self):
@@ -140,7 +129,6 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
                 raise ConfigError(f"RollingAlpha: {key} must be a positive integer or None, got {val!r}")
         self.capm = bool(self.p.capm)
         self.risk_free = float(self.p.risk_free)
-        self.periods_per_year = check_periods_per_year(self.p.periods_per_year, "RollingAlpha")
         self.benchmark_series = None
         self.benchmark_tracker = None
         if series is not None:
@@ -167,7 +155,7 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
         bench = self.benchmark_returns()
         common = strat.index.intersection(bench.index).sort_values()
         r, b = strat.loc[common], bench.loc[common]
-        ppy = measured_periods_per_year(r, self.periods_per_year)
+        ppy = self.annualisation_factor()
         rs, bs = total_return(r), total_return(b)
         self.rets = {
             "benchmark": self.benchmark_name,

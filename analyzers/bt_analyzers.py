@@ -21,20 +21,13 @@ Conventions:
 
 from __future__ import annotations
 
-import math
-
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.analyzers.metrics import (
-    SORTINO_VARIANTS,
-    as_return_series,
-    iso_date,
-    performance_summary,
-    periods_per_year_from_index,
-    sortino_ratio,
-)
+from bt_lstm_mvo.analyzers.metrics import as_return_series, downside_deviation, performance_summary, sortino_ratio
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.periods import check_periods_per_year, iso_date, periods_per_year_from_index
+from bt_lstm_mvo.vocab import SORTINO_VARIANTS, check_choice
 
 
 def returns_from_timereturn(analysis) -> pd.Series:
@@ -42,30 +35,15 @@ def returns_from_timereturn(analysis) -> pd.Series:
     return as_return_series(analysis, "TimeReturn analysis")
 
 
-def check_periods_per_year(value, owner: str) -> float | None:
-    """``None`` (measure from the dates) or a positive finite number; ConfigError otherwise."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value <= 0:
-        raise ConfigError(
-            f"{owner}: periods_per_year must be None (measured from the dates) or a positive "
-            f"number such as 252, got {value!r}"
-        )
-    return float(value)
-
-
-def measured_periods_per_year(returns: pd.Series, configured: float | None) -> float | None:
-    """``configured`` if given, else bars per year measured from the dates (None if < 2 dates)."""
-    if configured is not None:
-        return configured
-    if len(returns) < 2:
-        return None
-    return float(periods_per_year_from_index(returns.index))
 
 
 class PortfolioReturnsAnalyzer(bt.Analyzer):
     """Base class: owns a ``TimeReturn`` sub-analyzer on the broker's portfolio value.
+
+    Annualisation (:mod:`bt_lstm_mvo.periods`, the plugin's one rule): ``periods_per_year`` when
+    given, else measured from the dates of *every* return ``TimeReturn`` recorded (the whole
+    run, warm-up bars included, before the ``since`` cut), so a plain cerebro and the runner
+    give the same factor for the same feeds.
 
     Params:
         timeframe (``bt.TimeFrame.Days``): period of the returns (as ``TimeReturn``).
@@ -74,6 +52,7 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         since (None): if set (a date), only returns earned after the close of that date count,
             e.g. the strategy's first trading bar, so warm-up bars spent in cash do not dilute
             the metrics.
+        periods_per_year (None): annualisation factor; ``None`` measures it (see above).
     """
 
     params = (
@@ -81,19 +60,33 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         ("compression", 1),
         ("fund", None),
         ("since", None),
+        ("periods_per_year", None),
     )
 
     def __init__(self):
         self.timereturn = bt.analyzers.TimeReturn(
             timeframe=self.p.timeframe, compression=self.p.compression, fund=self.p.fund
         )
+        self.since = pd.Timestamp(self.p.since) if self.p.since is not None else None
+        self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, type(self).__name__)
+
+    def all_returns(self) -> pd.Series:
+        """Every return ``TimeReturn`` recorded (warm-up included), on normalised dates."""
+        return returns_from_timereturn(self.timereturn.get_analysis())
 
     def portfolio_returns(self) -> pd.Series:
         """The portfolio's returns so far, as a Series on (normalised) dates (after ``since``)."""
-        rets = returns_from_timereturn(self.timereturn.get_analysis())
-        if self.p.since is not None:
-            rets = rets[rets.index > pd.Timestamp(self.p.since)]
+        rets = self.all_returns()
+        if self.since is not None:
+            rets = rets[rets.index > self.since]
         return rets
+
+    def annualisation_factor(self) -> float | None:
+        """Bars per year by the plugin's rule (None with fewer than 2 dated returns)."""
+        if self.configured_periods_per_year is not None:
+            return self.configured_periods_per_year
+        dates = self.all_returns().index
+        return float(periods_per_year_from_index(dates)) if len(dates) >= 2 else None
 
 
 class SortinoRatio(PortfolioReturnsAnalyzer):
@@ -105,14 +98,15 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
     periods only; ``target`` ignored).
 
     Params:
-        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None): as ``TimeReturn``.
+        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None), since (None),
+            periods_per_year (None): as :class:`PortfolioReturnsAnalyzer`.
         target (0.0): minimum acceptable return *per period* (e.g. per day).
         variant ("standard"): ``"standard"`` or ``"paper"``.
-        periods_per_year (None): annualisation factor ``P``; ``None`` measures it from the
-            return dates.
 
     ``get_analysis()`` keys:
         sortino_ratio: the ratio, or None when undefined (no downside, fewer than 2 returns).
+        downside_deviation: annualised ``sqrt(mean(min(r - target, 0)^2) * P)`` (None when
+            undefined).
         variant, target: as configured.
         periods_per_year: the factor used (None when it could not be measured).
         n_periods: number of returns.
@@ -122,27 +116,23 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
     params = (
         ("target", 0.0),
         ("variant", "standard"),
-        ("periods_per_year", None),
     )
 
     def __init__(self):
         super().__init__()
-        if self.p.variant not in SORTINO_VARIANTS:
-            raise ConfigError(
-                f"SortinoRatio: variant must be one of {SORTINO_VARIANTS}, got {self.p.variant!r}"
-            )
-        self.variant = self.p.variant
+        self.variant = check_choice(self.p.variant, SORTINO_VARIANTS, "SortinoRatio: variant")
         self.target = float(self.p.target)
-        self.periods_per_year = check_periods_per_year(self.p.periods_per_year, "SortinoRatio")
 
     def stop(self):
         rets = self.portfolio_returns()
-        ppy = measured_periods_per_year(rets, self.periods_per_year)
-        value = None
+        ppy = self.annualisation_factor()
+        value = deviation = None
         if ppy is not None:
             value = sortino_ratio(rets.to_numpy(), ppy, target=self.target, variant=self.variant)
+            deviation = downside_deviation(rets.to_numpy(), ppy, target=self.target)
         self.rets = {
             "sortino_ratio": value,
+            "downside_deviation": deviation,
             "variant": self.variant,
             "target": self.target,
             "periods_per_year": ppy,
@@ -153,27 +143,32 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
 
 
 class PaperMetrics(PortfolioReturnsAnalyzer):
-    """The paper's Table 1 metric set, plus CAGR and Calmar, on the portfolio's returns.
+    """The paper's Table 1 metric set, plus CAGR, Calmar and downside deviation.
 
     Formulas (:mod:`bt_lstm_mvo.analyzers.metrics`): total return ``prod(1 + r) - 1``; CAGR
     ``(1 + total) ** (P / n) - 1``; volatility ``std(r, ddof) * sqrt(P)``; Sharpe
-    ``mean(r - rf/P) / std(r - rf/P, ddof) * sqrt(P)``; Sortino by ``sortino_variant``; max
-    drawdown on compounded wealth (a number <= 0); Calmar ``CAGR / |max drawdown|``.
-    To reproduce the notebook's step 11 use ``ddof=0, sortino_variant="paper",
-    periods_per_year=252``.
+    ``mean(r - rf/P) / std(r - rf/P, ddof) * sqrt(P)``; Sortino by ``sortino_variant``; downside
+    deviation ``sqrt(mean(min(r - target, 0)^2) * P)``; max drawdown on compounded wealth (a
+    number <= 0); Calmar ``CAGR / |max drawdown|``. ``P`` follows the plugin's annualisation
+    rule (:class:`PortfolioReturnsAnalyzer`). To reproduce the notebook's step 11 use
+    ``ddof=0, sortino_variant="paper", periods_per_year=252``.
 
     Params:
-        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None): as ``TimeReturn``.
+        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None), since (None),
+            periods_per_year (None): as :class:`PortfolioReturnsAnalyzer`.
         sortino_variant ("standard"): ``"standard"`` or ``"paper"``.
-        target (0.0): per-period minimum acceptable return of the standard Sortino.
+        target (0.0): per-period minimum acceptable return of the standard Sortino and of the
+            downside deviation.
         risk_free (0.0): annual risk-free rate (decimal) for the Sharpe ratio.
         ddof (1): delta degrees of freedom of the std (1: sample, as empyrical; 0: the paper).
-        periods_per_year (None): annualisation factor; ``None`` measures it from the dates.
 
     ``get_analysis()`` keys:
-        total_return, cagr, annual_volatility, sharpe_ratio, sortino_ratio, max_drawdown,
-        calmar_ratio: the metrics (None when undefined).
+        total_return, cagr, annual_volatility, sharpe_ratio, sortino_ratio, downside_deviation,
+        max_drawdown, calmar_ratio: the metrics (None when undefined).
         sortino_variant, periods_per_year, n_periods, start, end: what they were computed on.
+
+    :meth:`portfolio_returns` gives the daily returns the metrics were computed on, as a
+    pandas Series on dates.
     """
 
     params = (
@@ -181,29 +176,22 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
         ("target", 0.0),
         ("risk_free", 0.0),
         ("ddof", 1),
-        ("periods_per_year", None),
     )
 
     def __init__(self):
         super().__init__()
-        if self.p.sortino_variant not in SORTINO_VARIANTS:
-            raise ConfigError(
-                f"PaperMetrics: sortino_variant must be one of {SORTINO_VARIANTS}, "
-                f"got {self.p.sortino_variant!r}"
-            )
+        self.sortino_variant = check_choice(self.p.sortino_variant, SORTINO_VARIANTS,
+                                            "PaperMetrics: sortino_variant")
         if self.p.ddof not in (0, 1):
             raise ConfigError(f"PaperMetrics: ddof must be 0 or 1, got {self.p.ddof!r}")
-        self.sortino_variant = self.p.sortino_variant
         self.target = float(self.p.target)
         self.risk_free = float(self.p.risk_free)
         self.ddof = int(self.p.ddof)
-        self.periods_per_year = check_periods_per_year(self.p.periods_per_year, "PaperMetrics")
 
     def stop(self):
-        rets = self.portfolio_returns()
         self.rets = performance_summary(
-            rets,
-            periods_per_year=self.periods_per_year,
+            self.portfolio_returns(),
+            periods_per_year=self.annualisation_factor(),
             sortino_variant=self.sortino_variant,
             target=self.target,
             risk_free=self.risk_free,

@@ -3,8 +3,8 @@
 Conventions:
 * ``returns`` are simple (not log) returns per bar, as a 1-D array-like or pandas Series.
   NaN values are dropped before computing.
-* ``periods_per_year`` annualises; :func:`periods_per_year_from_index` measures it from the
-  dates (about 252 for a business-day calendar, 365 for a 7-day one).
+* ``periods_per_year`` annualises; the plugin's one rule for measuring it when unset is in
+  :mod:`bt_lstm_mvo.periods` (about 252 for a business-day calendar, 365 for a 7-day one).
 * ``risk_free`` is an *annual* rate (decimal), converted per period as
   ``risk_free / periods_per_year``. empyrical takes a per-period rate, so
   ``sharpe_ratio(r, P, risk_free=x) == empyrical.sharpe_ratio(r, risk_free=x / P, annualization=P)``.
@@ -39,14 +39,13 @@ convention. Both are returned.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError, DataError
-
-SORTINO_VARIANTS = ("standard", "paper")
+from bt_lstm_mvo.periods import iso_date, periods_per_year_from_index
+from bt_lstm_mvo.vocab import SORTINO_VARIANTS, check_choice
 
 #: window status values of :func:`window_stats`
 WINDOW_OK = "ok"
@@ -63,18 +62,6 @@ def _none_if_bad(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def periods_per_year_from_index(index: Sequence | pd.DatetimeIndex) -> float:
-    """Bars per year measured from the dates: (n - 1) / (span in days / 365.25).
-
-    A business-day calendar gives about 252, a 7-day one about 365.
-    """
-    idx = pd.DatetimeIndex(index)
-    if len(idx) < 2:
-        raise DataError(f"periods_per_year_from_index: need at least 2 dates, got {len(idx)}")
-    span_days = (idx[-1] - idx[0]).total_seconds() / 86400.0
-    if span_days <= 0:
-        raise DataError("periods_per_year_from_index: dates must increase (last date <= first date)")
-    return (len(idx) - 1) / (span_days / 365.25)
 
 
 def total_return(returns) -> float | None:
@@ -190,16 +177,6 @@ def calmar_ratio(returns, periods_per_year: float) -> float | None:
 # --------------------------------------------------------------------------- helpers on dated series
 
 
-def iso_date(ts) -> str | None:
-    """ISO string of a timestamp: ``YYYY-MM-DD`` when it falls on midnight, else full ISO."""
-    if ts is None:
-        return None
-    ts = pd.Timestamp(ts)
-    if ts is pd.NaT:
-        return None
-    if ts == ts.normalize():
-        return ts.strftime("%Y-%m-%d")
-    return ts.isoformat()
 
 
 def as_return_series(returns, name: str = "returns") -> pd.Series:
@@ -530,13 +507,10 @@ def performance_summary(
     DatetimeIndex or a mapping date -> return); undated input needs ``periods_per_year``.
 
     Keys: ``total_return``, ``cagr``, ``annual_volatility``, ``sharpe_ratio``,
-    ``sortino_ratio``, ``max_drawdown``, ``calmar_ratio``, ``sortino_variant``,
+    ``sortino_ratio``, ``downside_deviation``, ``max_drawdown``, ``calmar_ratio``, ``sortino_variant``,
     ``periods_per_year``, ``n_periods``, ``start``, ``end`` (ISO dates; None when undated).
     """
-    if sortino_variant not in SORTINO_VARIANTS:
-        raise ConfigError(
-            f"sortino_variant must be one of {SORTINO_VARIANTS}, got {sortino_variant!r}"
-        )
+    check_choice(sortino_variant, SORTINO_VARIANTS, "sortino_variant")
     dated = isinstance(returns, pd.Series) and isinstance(returns.index, pd.DatetimeIndex)
     if dated or (not isinstance(returns, pd.Series) and hasattr(returns, "items")):
         ser = as_return_series(returns)
@@ -553,6 +527,7 @@ def performance_summary(
         "annual_volatility": None,
         "sharpe_ratio": None,
         "sortino_ratio": None,
+        "downside_deviation": None,
         "max_drawdown": max_drawdown(values),
         "calmar_ratio": None,
         "sortino_variant": sortino_variant,
@@ -569,6 +544,7 @@ def performance_summary(
         annual_volatility=annual_volatility(values, ppy, ddof=ddof),
         sharpe_ratio=sharpe_ratio(values, ppy, risk_free=risk_free, ddof=ddof),
         sortino_ratio=sortino_ratio(values, ppy, target=target, variant=sortino_variant),
+        downside_deviation=downside_deviation(values, ppy, target=target),
         calmar_ratio=calmar_ratio(values, ppy),
         periods_per_year=_none_if_bad(ppy),
     )

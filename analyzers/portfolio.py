@@ -5,16 +5,22 @@ analyzer works with any strategy; target weights come from an
 :class:`bt_lstm_mvo.strategies.base.AllocationStrategy`'s ``rebalances`` record when the strategy has one.
 Turnover and costs come from the fills the analyzer is notified of.
 
-Turnover convention: ``traded value / portfolio value`` per bar, summed over both legs (a full
-switch from one asset to another is 2.0). ``mean_daily`` divides by the number of bars;
-``annualised`` multiplies that by ``periods_per_year`` (measured from the dates unless given).
+Turnover, the plugin's one definition: on each bar, the value of the fills dated that bar,
+both legs, divided by the portfolio value at that bar's close before those fills (so a full
+switch from one asset to another is 2.0 and the first purchase from cash is 1.0). ``total`` sums
+it over the counted bars (those dated on or after ``since``: the decision bar at ``since`` is
+counted, since its trades earn the first counted return); ``mean_daily`` divides ``total`` by
+the number of return periods after ``since`` (the ``n_periods`` of ``PaperMetrics`` with the
+same ``since``); ``annualised`` multiplies that by bars per year, by the plugin's annualisation
+rule (:mod:`bt_lstm_mvo.periods`: the param, else measured over every bar the analyzer saw).
 """
 
 from __future__ import annotations
 
 import backtrader as bt
+import pandas as pd
 
-from bt_lstm_mvo.analyzers.metrics import periods_per_year_from_index
+from bt_lstm_mvo.periods import check_periods_per_year, periods_per_year_from_index
 
 
 def _iso(d) -> str:
@@ -25,26 +31,35 @@ class PortfolioWeights(bt.Analyzer):
     """Weights per bar, final weights, turnover and commission.
 
     Params:
-        periods_per_year (None): annualisation of turnover; None measures it from the dates.
+        since (None): a date; turnover, commission and traded value count only bars dated on or
+            after it, and ``mean_daily`` divides by the bars after it (see the module doc).
+        periods_per_year (None): annualisation of turnover; None measures it from the dates of
+            every bar seen (the plugin's rule).
         keep_series (True): include the per-bar ``held`` and per-rebalance ``target`` dicts.
 
     ``get_analysis()`` keys:
         held: {date: {asset: weight}} as the broker holds them at each bar's close, before
             orders submitted at that close are filled (omitted when ``keep_series`` is False).
         target: {date: {asset: weight}} on rebalance dates, or None for strategies that do not
-            record targets.
+            record targets (omitted when ``keep_series`` is False).
         final_held, final_target: the last ones ({} / None when absent).
-        turnover: {total, mean_daily, annualised}; commission: total paid; traded_value: total;
-        orders: {status: count}.
+        turnover: {total, mean_daily, annualised, n_periods, periods_per_year}; commission:
+            total paid; traded_value: total (these three over the counted bars); orders:
+            {status: count} (over the whole run); rebalances: number of rebalances on counted
+            bars (None for strategies that do not record them).
     """
 
-    params = (("periods_per_year", None), ("keep_series", True))
+    params = (("since", None), ("periods_per_year", None), ("keep_series", True))
+
+    def __init__(self):
+        self.since = pd.Timestamp(self.p.since).date() if self.p.since is not None else None
+        self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, "PortfolioWeights")
 
     def start(self):
         self._held = {}
         self._traded_by_date = {}
+        self._commission_by_date = {}
         self._value_by_date = {}
-        self._commission = 0.0
         self._orders = {}
 
     def notify_order(self, order):
@@ -56,7 +71,7 @@ class PortfolioWeights(bt.Analyzer):
             d = bt.num2date(order.executed.dt).date()
             self._traded_by_date[d] = self._traded_by_date.get(d, 0.0) + abs(
                 order.executed.size * order.executed.price)
-            self._commission += float(order.executed.comm)
+            self._commission_by_date[d] = self._commission_by_date.get(d, 0.0) + float(order.executed.comm)
 
     def next(self):
         date = self.strategy.datetime.date(0)
@@ -68,22 +83,23 @@ class PortfolioWeights(bt.Analyzer):
         self._held[date] = held
         self._value_by_date[date] = float(value)
 
+    def _counted(self, d) -> bool:
+        return self.since is None or d >= self.since
+
     def stop(self):
         dates = sorted(self._held)
+        fallback_value = max(self._value_by_date.values()) if self._value_by_date else None
         turnover_by_date = {
-            d: self._traded_by_date[d] / self._value_by_date.get(d, max(self._value_by_date.values()))
-            for d in self._traded_by_date if self._value_by_date
+            d: traded / self._value_by_date.get(d, fallback_value)
+            for d, traded in self._traded_by_date.items() if self._counted(d) and fallback_value
         }
         total = float(sum(turnover_by_date.values()))
-        n = len(dates)
-        ppy = self.p.periods_per_year
-        if ppy is None and n >= 2:
+        n = sum(1 for d in dates if self.since is None or d > self.since)
+        ppy = self.configured_periods_per_year
+        if ppy is None and len(dates) >= 2:
             ppy = periods_per_year_from_index(dates)
         mean_daily = total / n if n else None
         rebalances = getattr(self.strategy, "rebalances", None)
-        target = None
-        if rebalances is not None:
-            target = {_iso(r["date"]): dict(r["target"]) for r in rebalances}
         out = {
             "final_held": dict(self._held[dates[-1]]) if dates else {},
             "final_target": dict(rebalances[-1]["target"]) if rebalances else None,
@@ -91,14 +107,19 @@ class PortfolioWeights(bt.Analyzer):
                 "total": total,
                 "mean_daily": mean_daily,
                 "annualised": mean_daily * ppy if (mean_daily is not None and ppy) else None,
+                "n_periods": n,
+                "periods_per_year": ppy,
             },
-            "commission": float(self._commission),
-            "traded_value": float(sum(self._traded_by_date.values())),
+            "commission": float(sum(c for d, c in self._commission_by_date.items() if self._counted(d))),
+            "traded_value": float(sum(v for d, v in self._traded_by_date.items() if self._counted(d))),
             "orders": dict(self._orders),
+            "rebalances": (sum(1 for r in rebalances if self._counted(pd.Timestamp(r["date"]).date()))
+                           if rebalances is not None else None),
         }
         if self.p.keep_series:
             out["held"] = {_iso(d): self._held[d] for d in dates}
-            out["target"] = target
+            out["target"] = ({_iso(r["date"]): dict(r["target"]) for r in rebalances}
+                             if rebalances is not None else None)
         self.rets.update(out)
 
     def get_analysis(self):

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer, check_periods_per_year
-from bt_lstm_mvo.analyzers.metrics import iso_date, window_stats
+from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer
+from bt_lstm_mvo.analyzers.metrics import window_stats
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.periods import iso_date
 
 DEFAULT_WINDOWS = {"2022": ("2022-01-01", "2022-12-31")}
 
@@ -63,11 +64,11 @@ class StressWindow(PortfolioReturnsAnalyzer):
     ``overlaps_training`` is None (unknown).
 
     Params:
-        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None): as ``TimeReturn``.
+        timeframe (``bt.TimeFrame.Days``), compression (1), fund (None), since (None),
+            periods_per_year (None): as :class:`PortfolioReturnsAnalyzer` (the volatility
+            inside a window is annualised with the run's factor).
         windows (``{"2022": ("2022-01-01", "2022-12-31")}``): name -> (start, end) dates.
         training_end (None): last date of the data a model was trained on.
-        periods_per_year (None): annualisation of the volatility; ``None`` measures it from
-            the dates of the whole return series.
         edge_slack_days (4): calendar days a window's edge may fall outside the traded
             period (weekends, holidays) before the window counts as ``"partial"``.
 
@@ -85,7 +86,6 @@ class StressWindow(PortfolioReturnsAnalyzer):
     params = (
         ("windows", DEFAULT_WINDOWS),
         ("training_end", None),
-        ("periods_per_year", None),
         ("edge_slack_days", 4),
     )
 
@@ -111,7 +111,6 @@ class StressWindow(PortfolioReturnsAnalyzer):
         self.training_end = (
             _timestamp(self.p.training_end, "training_end") if self.p.training_end is not None else None
         )
-        self.periods_per_year = check_periods_per_year(self.p.periods_per_year, "StressWindow")
         slack = self.p.edge_slack_days
         if isinstance(slack, bool) or not isinstance(slack, int) or slack < 0:
             raise ConfigError(f"StressWindow: edge_slack_days must be an integer >= 0, got {slack!r}")
@@ -139,7 +138,7 @@ class StressWindow(PortfolioReturnsAnalyzer):
                 rets,
                 start,
                 end,
-                periods_per_year=self.periods_per_year,
+                periods_per_year=self.annualisation_factor(),
                 edge_slack_days=self.edge_slack_days,
             )
             if t_end is None:

@@ -593,7 +593,7 @@ def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchma
 
 def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
     """``experiment.run_experiment`` in this process on configs/paper.yaml with fewer seeds/epochs."""
-    from bt_lstm_mvo.experiment.experiment import run_experiment
+    from bt_lstm_mvo.experiment.run import run_experiment
 
     old = _torch_threads(1)
     try:

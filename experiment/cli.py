@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bt_lstm_mvo.errors import PluginError
 from bt_lstm_mvo.experiment.config import load_config
-from bt_lstm_mvo.experiment.experiment import run_experiment
-from bt_lstm_mvo.experiment.outputs import write_outputs
-from bt_lstm_mvo.experiment.report import table1
-from bt_lstm_mvo.experiment.results import collect
+from bt_lstm_mvo.experiment.report.files import write_outputs
+from bt_lstm_mvo.experiment.report.results import collect
+from bt_lstm_mvo.experiment.report.tables import table1
+from bt_lstm_mvo.experiment.run import run_experiment
 
 
 def default_out(name: str) -> Path:
@@ -46,8 +46,9 @@ def run_cli(args) -> int:
     res = collect(result)
     extra_plots = {}
     if cfg.sweep is not None:
-        from bt_lstm_mvo.experiment.results import add_sweep
-        from bt_lstm_mvo.experiment.sweep import run_sweep, sweep_plot
+        from bt_lstm_mvo.experiment.report.plots import sweep_plot
+        from bt_lstm_mvo.experiment.report.results import add_sweep
+        from bt_lstm_mvo.experiment.sweep import run_sweep
 
         stage(f"sweep over {', '.join(cfg.sweep.grid) or 'seeds'} ({cfg.sweep.backend}, {cfg.sweep.workers} workers)")
         sweep = run_sweep(cfg, data_dir=args.data_dir, progress=not args.quiet)
@@ -69,8 +70,11 @@ def _replication(cfg, args, out: Path, stage) -> int:
     import torch
 
     from bt_lstm_mvo.errors import ConfigError
-    from bt_lstm_mvo.experiment.notebook_run import replication_tables, run_notebook_replication
-    from bt_lstm_mvo.experiment.outputs import write_replication_outputs
+    from bt_lstm_mvo.experiment.paper.replication_mode import (
+        replication_tables,
+        run_notebook_replication,
+        write_replication_outputs,
+    )
 
     torch.set_num_threads(cfg.runtime.torch_threads)
     data_dir = args.data_dir or cfg.data.data_dir

@@ -20,8 +20,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.registry import KIND_NAMES, KINDS, allocator_problem, kind_field_problem
+from bt_lstm_mvo.vocab import (
+    CALENDAR_POLICIES,
+    EXECUTIONS,
+    FAILURE_POLICIES,
+    MODES,
+    SCHEDULES,
+    SORTINO_VARIANTS,
+    SOURCES,
+    SWEEP_BACKENDS,
+)
 
-Schedule = Literal["daily", "weekly", "monthly", "quarterly", "never"] | Annotated[int, Field(ge=1)]
+Schedule = Literal[SCHEDULES] | Annotated[int, Field(ge=1)]
 
 
 class _Strict(BaseModel):
@@ -31,12 +42,12 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where prices come from and which dates are used."""
 
-    source: Literal["synthetic", "csv", "yahoo"] = "synthetic"
+    source: Literal[SOURCES] = "synthetic"
     tickers: list[str] = Field(default_factory=lambda: ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"],
                                min_length=1)
     start: dt.date | None = dt.date(2019, 1, 1)
     end: dt.date | None = dt.date(2024, 12, 31)
-    calendar: Literal["intersection", "union"] = "intersection"
+    calendar: Literal[CALENDAR_POLICIES] = "intersection"
     adjust: bool = True
     data_dir: str | None = None
     seed: int = 42
@@ -66,43 +77,42 @@ class SplitConfig(_Strict):
 class BrokerConfig(_Strict):
     cash: float = Field(1_000_000.0, gt=0)
     commission: float = Field(0.001, ge=0.0, lt=1.0)
-    execution: Literal["close", "next_open"] = "close"
+    execution: Literal[EXECUTIONS] = "close"
     cash_buffer: float = Field(0.0, ge=0.0, lt=1.0)
 
 
 class StrategyConfig(_Strict):
-    """One strategy of the comparison."""
+    """One strategy of the comparison; ``kind`` is a :data:`bt_lstm_mvo.experiment.registry.KINDS`
+    entry (``python`` with ``class: module:Class`` for a user's allocator)."""
 
-    kind: Literal["lstm", "mvo", "equal_weight", "fixed_weights", "buy_and_hold"]
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: Literal[KIND_NAMES]
     schedule: Schedule = "daily"
     drift_threshold: float | None = Field(None, gt=0.0, lt=1.0)
     refit: int | None = Field(None, ge=1)
     fit_window: int | None = Field(None, ge=2)
-    on_failure: Literal["raise", "hold", "equal_weight", "cash"] = "raise"
+    on_failure: Literal[FAILURE_POLICIES] = "raise"
     seeds: list[int] | None = None
     checkpoint: str | None = None
     weights: dict[str, float] | None = None
     asset: str | None = None
+    class_: str | None = Field(None, alias="class")
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _kind_fields(self):
-        if self.kind == "fixed_weights" and not self.weights:
-            raise ValueError("kind 'fixed_weights' needs 'weights' (asset: weight)")
-        if self.kind == "buy_and_hold" and not self.asset:
-            raise ValueError("kind 'buy_and_hold' needs 'asset'")
-        if self.seeds is not None and self.kind != "lstm":
-            raise ValueError(f"'seeds' applies to kind 'lstm' only, not {self.kind!r}")
-        if self.seeds is not None and not self.seeds:
-            raise ValueError("'seeds' must list at least one seed")
+        problem = kind_field_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
 class AnalysisConfig(_Strict):
     periods_per_year: float | None = Field(None, gt=0)
-    sortino_variant: Literal["standard", "paper"] = "standard"
+    sortino_variant: Literal[SORTINO_VARIANTS] = "standard"
     alpha_windows: int = Field(3, ge=1)
-    alpha_pair: tuple[str, str] | None = ("lstm", "mvo")
+    alpha_pair: tuple[str, str] | None = None
     stress_windows: dict[str, tuple[dt.date, dt.date]] = Field(
         default_factory=lambda: {"2022": (dt.date(2022, 1, 1), dt.date(2022, 12, 31))}
     )
@@ -148,7 +158,7 @@ class SweepConfig(_Strict):
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     seeds: list[int] | None = None
     compare_to: str | None = None
-    backend: Literal["loky", "ray"] = "loky"
+    backend: Literal[SWEEP_BACKENDS] = "loky"
     workers: int = Field(2, ge=1)
     torch_threads: int | None = Field(None, ge=1)  # per worker; None = runtime.torch_threads
     address: str | None = None
@@ -178,16 +188,14 @@ class SweepConfig(_Strict):
         """Rules that need the strategies: names exist, every grid point is a valid strategy."""
         import itertools
 
-        from bt_lstm_mvo.experiment.factory import allocator_kwargs_error
-
         for role, name in (("strategy", self.strategy), ("compare_to", self.compare_to)):
             if name is not None and name not in strategies:
                 close = difflib.get_close_matches(name, list(strategies), n=1, cutoff=0.5)
                 hint = f"did you mean {close[0]!r}?" if close else f"strategies are {sorted(strategies)}"
                 raise ValueError(f"{role} {name!r} is not a strategy of this config ({hint})")
         base = strategies[self.strategy]
-        if self.seeds is not None and base.kind != "lstm":
-            raise ValueError(f"seeds apply to lstm strategies only; {self.strategy!r} is kind {base.kind!r}")
+        if self.seeds is not None and not KINDS[base.kind].seeded:
+            raise ValueError(f"seeds apply to seeded kinds only (lstm); {self.strategy!r} is kind {base.kind!r}")
         if self.seeds is not None and not self.seeds:
             raise ValueError("seeds: list at least one seed")
         for values in itertools.product(*self.grid.values()):
@@ -205,7 +213,7 @@ class SweepConfig(_Strict):
                 first = exc.errors()[0]
                 where = str((first.get("loc") or ("?",))[0])
                 raise ValueError(f"grid point {point}: {where}: {first.get('msg')}") from None
-            problem = allocator_kwargs_error(spec)
+            problem = allocator_problem(spec)
             if problem:
                 raise ValueError(f"grid point {point}: {problem}")
 
@@ -213,7 +221,7 @@ class SweepConfig(_Strict):
 class ExperimentConfig(_Strict):
     name: str = "experiment"
     description: str = ""
-    mode: Literal["backtest", "notebook_replication"] = "backtest"
+    mode: Literal[MODES] = "backtest"
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -244,9 +252,13 @@ class ExperimentConfig(_Strict):
                         f"strategies.{name}: asset {asset!r} is not among data.tickers {sorted(tickers)}"
                     )
         if self.analysis.alpha_pair is not None:
-            missing = [n for n in self.analysis.alpha_pair if n not in self.strategies]
-            if missing:
-                self.analysis.alpha_pair = None  # nothing to compare; the report says so
+            for n in self.analysis.alpha_pair:
+                if n not in self.strategies:
+                    close = difflib.get_close_matches(n, list(self.strategies), n=1, cutoff=0.5)
+                    hint = f"did you mean {close[0]!r}?" if close else f"strategies are {sorted(self.strategies)}"
+                    raise ValueError(f"analysis.alpha_pair: {n!r} is not a strategy of this config ({hint})")
+            if self.analysis.alpha_pair[0] == self.analysis.alpha_pair[1]:
+                raise ValueError(f"analysis.alpha_pair: compares {self.analysis.alpha_pair[0]!r} with itself")
         return self
 
 
@@ -284,6 +296,9 @@ def _format_error(err: dict, source: str) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(fields)})"
         return f"{source}: {path}: unknown key{hint}"
     msg = err.get("msg", "invalid value")
+    if err.get("type") == "value_error":  # our own validators' messages name the field and value
+        msg = msg.removeprefix("Value error, ")
+        return f"{source}: {msg}" if not loc else f"{source}: {path}: {msg}"
     shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."
@@ -316,10 +331,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
 
 
 def check_allocator_params(cfg: ExperimentConfig, source: str) -> None:
-    """Build each learned/estimated allocator once so bad params fail before any run."""
-    from bt_lstm_mvo.experiment.factory import allocator_kwargs_error
-
+    """Build each strategy's allocator once so bad params fail before any run."""
     for name, s in cfg.strategies.items():
-        problem = allocator_kwargs_error(s)
+        problem = allocator_problem(s)
         if problem:
-            raise ConfigError(f"{source}: strategies.{name}.params: {problem}")
+            raise ConfigError(f"{source}: strategies.{name}.{problem}")

@@ -18,10 +18,10 @@ p-value is ``min(1, 2 * min(#(d* <= 0) + 1, #(d* >= 0) + 1) / (n_boot + 1))``, c
 the percentile CI; a difference is called *significant* when its 95% CI excludes 0. The default
 block length is ``ceil(n ** (1/3))`` bars (about 7 for a year of daily bars).
 
-:func:`compare` runs both views for A's seeds against B, :func:`compare_experiment` does it
-for an :class:`bt_lstm_mvo.experiment.experiment.ExperimentResult`, and :func:`significance_table` turns
-the result into a report table whose notes say in plain words whether the difference is
-significant.
+:func:`compare` runs both views for A's seeds against B and :func:`compare_experiment` does it
+for an :class:`bt_lstm_mvo.experiment.run.ExperimentResult`; the report's
+``significance_table`` and ``verdict`` (:mod:`bt_lstm_mvo.experiment.report.tables`) say in plain
+words whether the difference is significant.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ import numpy as np
 import pandas as pd
 
 from bt_lstm_mvo.analyzers import metrics as M
+from bt_lstm_mvo.errors import ConfigError, DataError
+from bt_lstm_mvo.vocab import BOOTSTRAP_METHODS
 
-METHODS = ("circular", "stationary")
+METHODS = BOOTSTRAP_METHODS
 STATISTICS = ("sharpe", "total_return")
 
 
@@ -48,7 +50,7 @@ def _paired(returns_a, returns_b) -> tuple[np.ndarray, np.ndarray]:
         a = np.asarray(returns_a, dtype=float).ravel()
         b = np.asarray(returns_b, dtype=float).ravel()
         if a.shape != b.shape:
-            raise ValueError(f"paired returns must have the same length, got {a.size} and {b.size}")
+            raise DataError(f"significance: paired returns must have the same length, got {a.size} and {b.size}")
         x = np.column_stack([a, b])
     x = x[~np.isnan(x).any(axis=1)]
     return x[:, 0], x[:, 1]
@@ -114,16 +116,16 @@ def block_bootstrap_diff(
     from arch.bootstrap import CircularBlockBootstrap, StationaryBootstrap
 
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise ConfigError(f"significance: method must be one of {list(METHODS)}, got {method!r}")
     if n_boot < 100:
-        raise ValueError(f"n_boot must be >= 100 for a 95% interval, got {n_boot}")
+        raise ConfigError(f"significance: n_boot must be >= 100 for a 95% interval, got {n_boot}")
     a, b = _paired(returns_a, returns_b)
     n = a.size
     if n < 3:
-        raise ValueError(f"need at least 3 paired returns to bootstrap, got {n}")
+        raise DataError(f"significance: need at least 3 paired returns to bootstrap, got {n}")
     block = default_block(n) if block is None else int(block)
     if not 1 <= block <= n:
-        raise ValueError(f"block must be between 1 and the {n} paired returns, got {block}")
+        raise ConfigError(f"significance: block must be between 1 and the {n} paired returns, got {block}")
     ppy = float(periods_per_year)
     point = _stats(a, b, ppy)
     cls = CircularBlockBootstrap if method == "circular" else StationaryBootstrap
@@ -217,76 +219,3 @@ def compare_experiment(result, pair: tuple[str, str] | None = None, n_boot: int 
     runs_a = result.runs[a]
     return compare([r.returns for r in runs_a], result.runs[b][0].returns, result.periods_per_year,
                    seeds=[r.seed for r in runs_a], name_a=a, name_b=b, n_boot=n_boot, block=block, seed=seed)
-
-
-# ----------------------------------------------------------------------------- report
-
-
-def _signed(x, kind: str) -> str:
-    if x is None:
-        return "n/a"
-    return f"{100 * x:+.1f}%" if kind == "total_return" else f"{x:+.2f}"
-
-
-def _ci(ci, kind: str) -> str:
-    return "n/a" if ci is None else f"{_signed(ci[0], kind)}..{_signed(ci[1], kind)}"
-
-
-def verdict(comparison: dict, stat: str) -> str:
-    """One plain sentence: is the difference in ``stat`` ("sharpe" or "total_return") significant?"""
-    label = {"sharpe": "Sharpe", "total_return": "total return"}[stat]
-    what = f"The difference in {label} ({comparison['a']} - {comparison['b']})"
-    runs = [r for r in comparison["runs"] if r[stat]["diff"] is not None]
-    if not runs:
-        return f"{what} could not be tested (undefined for these returns)."
-    if len(runs) == 1:
-        s = runs[0][stat]
-        word = "is significant" if s["significant"] else "is not significant"
-        return (f"{what} {word} at 95%: {_signed(s['diff'], stat)} (CI {_ci(s['ci95'], stat)}, "
-                f"p = {s['p_value']:.3f}).")
-    sig = [r for r in runs if r[stat]["significant"]]
-    n = len(runs)
-    if not sig:
-        return f"{what} is not significant at 95% for any of the {n} seeds (every CI contains 0)."
-    ups = sum(1 for r in sig if r[stat]["diff"] > 0)
-    direction = (f"{comparison['a']} higher" if ups == len(sig) else
-                 f"{comparison['b']} higher" if ups == 0 else "in both directions")
-    if len(sig) == n:
-        return f"{what} is significant at 95% for all {n} seeds ({direction})."
-    return (f"{what} is significant at 95% for {len(sig)} of {n} seeds ({direction}) and not significant "
-            f"for the other {n - len(sig)}.")
-
-
-def significance_table(comparison: dict, title: str | None = None):
-    """A :class:`bt_lstm_mvo.experiment.report.Table` of a :func:`compare` dict: one row per seed, and notes
-    that say in plain words whether the Sharpe and total-return differences are significant."""
-    from bt_lstm_mvo.experiment.report import Table, num, pct
-
-    a, b = comparison["a"], comparison["b"]
-    rows = []
-    for r in comparison["runs"]:
-        sh, tr = r["sharpe"], r["total_return"]
-        rows.append([
-            "-" if r["seed"] is None else str(r["seed"]),
-            num(sh["a"]), num(sh["b"]), _signed(sh["diff"], "sharpe"), _ci(sh["ci95"], "sharpe"),
-            "n/a" if sh["p_value"] is None else f"{sh['p_value']:.3f}",
-            pct(tr["a"], 1), pct(tr["b"], 1), _signed(tr["diff"], "total_return"), _ci(tr["ci95"], "total_return"),
-            "n/a" if tr["p_value"] is None else f"{tr['p_value']:.3f}",
-        ])
-    header = ["Seed", f"Sharpe {a}", f"Sharpe {b}", "Diff", "95% CI", "p",
-              f"Return {a}", f"Return {b}", "Diff", "95% CI", "p"]
-    notes = [verdict(comparison, "sharpe"), verdict(comparison, "total_return")]
-    dist = comparison["distribution"]
-    if len(comparison["runs"]) > 1:
-        for stat, fmt, label in (("sharpe", num, "Sharpe"), ("total_return", pct, "total return")):
-            d = dist[stat]
-            if d["n"] and d["baseline"] is not None:
-                notes.append(f"Across {d['n']} seeds, {a} {label} is {fmt(d['mean'])} ± {fmt(d['std'])} "
-                             f"(min {fmt(d['min'])}, max {fmt(d['max'])}); {d['beats']} of {d['n']} seeds beat "
-                             f"{b} ({fmt(d['baseline'])}).")
-    first = comparison["runs"][0] if comparison["runs"] else None
-    if first is not None:
-        notes.append(f"Paired {first['method']} block bootstrap of the {first['n']} daily test returns "
-                     f"(blocks of {first['block']} bars, {first['n_boot']} resamples, seed {first['bootstrap_seed']}); "
-                     "percentile 95% CI; significant = the CI excludes 0; two-sided bootstrap p-value.")
-    return Table(title or f"Significance - {a} vs {b} over the test period", header, rows, notes)

@@ -28,9 +28,9 @@ metrics and the daily test returns, or a failure record with the parameters and 
 :func:`run_sweep` runs all tasks on the chosen backend and aggregates them (mean, std and the
 95% CI half-width over seeds, per grid point) into a :class:`SweepResult`.
 
-Reporting: :func:`sweep_tables` gives :class:`bt_lstm_mvo.experiment.report.Table` objects (the aggregated
+Reporting (in :mod:`bt_lstm_mvo.experiment.report`): ``tables.sweep_tables`` gives ``Table`` objects (the aggregated
 grid, the failures, and one significance table per grid point when ``compare_to`` is set), and
-:func:`sweep_plot` the return / max drawdown / turnover plot across the first grid parameter.
+``plots.sweep_plot`` the return / max drawdown / turnover plot across the first grid parameter.
 
 Results do not depend on the backend or the worker count: every task builds its own allocator
 from its own seed, and torch runs with ``torch_threads`` threads in every worker (BLAS/OpenMP
@@ -47,7 +47,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +54,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
-from bt_lstm_mvo.experiment.results import METRICS, aggregate, run_metrics
+from bt_lstm_mvo.experiment.registry import KINDS
+from bt_lstm_mvo.experiment.summary import METRICS, aggregate
+from bt_lstm_mvo.jsonsafe import json_clean
+from bt_lstm_mvo.vocab import SWEEP_BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +101,7 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         """Plain JSON-able form (for results.json)."""
-        from bt_lstm_mvo.experiment.results import _clean
-
-        return _clean({
+        return json_clean({
             "strategy": self.strategy, "params": self.params, "backend": self.backend,
             "workers": self.workers, "seconds": self.seconds,
             "table": self.table.replace({np.nan: None}).to_dict(orient="records"),
@@ -126,11 +127,11 @@ def expand_grid(cfg: ExperimentConfig, data_dir: str | Path | None = None) -> li
     """
     sweep = cfg.sweep
     if sweep is None:
-        raise ValueError("expand_grid: the config has no 'sweep' section")
+        raise ConfigError("sweep: the config has no 'sweep' section")
     spec = cfg.strategies[sweep.strategy]
     if sweep.seeds is not None:
         seeds = list(sweep.seeds)
-    elif spec.kind == "lstm" and spec.seeds:
+    elif KINDS[spec.kind].seeded and spec.seeds:
         seeds = list(spec.seeds)
     else:
         seeds = [None]
@@ -163,7 +164,7 @@ def apply_overrides(spec: StrategyConfig, overrides: dict) -> StrategyConfig:
 
 
 def _market(cfg: ExperimentConfig, data_dir):
-    from bt_lstm_mvo.experiment.experiment import market_for
+    from bt_lstm_mvo.experiment.run import market_for
 
     key = json.dumps([cfg.data.model_dump(mode="json"), data_dir], sort_keys=True)
     if key not in _MARKETS:
@@ -174,15 +175,15 @@ def _market(cfg: ExperimentConfig, data_dir):
 def run_task(task: dict) -> dict:
     """Run one sweep task (see :func:`expand_grid`); never raises.
 
-    Returns ``status`` "ok" with ``metrics`` (:func:`bt_lstm_mvo.experiment.results.run_metrics`),
+    Returns ``status`` "ok" with ``metrics`` (read from the run's analyzers,
+    :func:`bt_lstm_mvo.experiment.summary.run_metrics`),
     ``returns`` ({ISO date: daily test return}), ``periods_per_year``, ``trade_start`` and
     ``seconds``; or ``status`` "failed" with ``error`` ("Type: message"). Both carry the task's
     ``task_id``, ``strategy``, ``overrides``, ``seed`` and ``role``.
     """
     import torch
 
-    from bt_lstm_mvo.experiment.backtest import run_backtest
-    from bt_lstm_mvo.experiment.experiment import check_against_data
+    from bt_lstm_mvo.experiment.run import analyzer_specs, check_against_data, run_backtest
     from bt_lstm_mvo.experiment.split import test_start
 
     t0 = time.perf_counter()
@@ -195,9 +196,10 @@ def run_task(task: dict) -> dict:
         start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
         spec = apply_overrides(cfg.strategies[task["strategy"]], task["overrides"])
         check_against_data(cfg.model_copy(update={"strategies": {task["strategy"]: spec}}), market, start)
-        ppy = cfg.analysis.periods_per_year or market.periods_per_year()
-        run = run_backtest(market, task["strategy"], spec, cfg.broker, start, seed=task["seed"])
-        metrics = run_metrics(run, ppy, cfg.analysis.sortino_variant, cfg.broker.cash)
+        run = run_backtest(market, task["strategy"], spec, cfg.broker, start, seed=task["seed"],
+                           analyzers=analyzer_specs(cfg, start))
+        metrics = run.metrics()
+        ppy = run.periods_per_year
         out.update(
             status="ok",
             metrics={k: (float(v) if v is not None and np.isfinite(v) else None) for k, v in metrics.items()},
@@ -308,11 +310,11 @@ def run_sweep(cfg: ExperimentConfig, data_dir: str | Path | None = None, backend
     """
     sweep = cfg.sweep
     if sweep is None:
-        raise ValueError("run_sweep: the config has no 'sweep' section")
+        raise ConfigError("sweep: the config has no 'sweep' section")
     backend = backend or sweep.backend
     workers = int(workers or sweep.workers)
-    if backend not in ("loky", "ray"):
-        raise ValueError(f"run_sweep: backend must be 'loky' or 'ray', got {backend!r}")
+    if backend not in SWEEP_BACKENDS:
+        raise ConfigError(f"sweep.backend: must be one of {list(SWEEP_BACKENDS)}, got {backend!r}")
     tasks = expand_grid(cfg, data_dir)
     log.info("sweep: %d tasks on %s with %d workers", len(tasks), backend, workers)
     t0 = time.perf_counter()
@@ -395,96 +397,3 @@ def _significance(cfg: ExperimentConfig, result: SweepResult) -> dict:
             n_boot=sweep.n_boot, block=sweep.block_bars,
         )
     return out
-
-
-# ----------------------------------------------------------------------------- report pieces
-
-
-def _fmt(mean, std, fmt) -> str:
-    if mean is None or (isinstance(mean, float) and np.isnan(mean)):
-        return "n/a"
-    if std is None or (isinstance(std, float) and np.isnan(std)):
-        return fmt(mean)
-    return f"{fmt(mean)} ± {fmt(std)}"
-
-
-def sweep_tables(result: SweepResult) -> list:
-    """Report tables (:class:`bt_lstm_mvo.experiment.report.Table`) for a sweep.
-
-    1. the aggregated grid: mean ± std over seeds of each metric per grid point;
-    2. the failed tasks with their parameters and error (only when some failed);
-    3. one significance table per grid point when the sweep has ``compare_to``.
-    """
-    from bt_lstm_mvo.experiment.report import Table, num, pct
-
-    labels = [("Total return", "total_return", pct), ("Max drawdown", "max_drawdown", pct),
-              ("Sharpe", "sharpe", num), ("Sortino", "sortino", num), ("Volatility", "volatility", pct),
-              ("Downside dev.", "downside_deviation", pct), ("Daily turnover", "turnover", pct)]
-    t = result.table
-    rows = []
-    for row in t.to_dict(orient="records"):
-        cells = [str(row[c]) for c in result.columns] + [f"{int(row['n'])}" + (
-            f" ({int(row['failed'])} failed)" if row["failed"] else "")]
-        cells += [_fmt(row[f"{k}_mean"], row[f"{k}_std"], fmt) for _, k, fmt in labels]
-        rows.append(cells)
-    seeds = sorted({r["seed"] for r in result.records}, key=lambda s: (s is None, s))
-    notes = [f"{result.strategy}: mean ± std (sample std) over "
-             + (f"seeds {seeds}" if seeds != [None] else "one run per point")
-             + "; the 95% CI half-width (1.96 std / sqrt(n)) of each metric is in the results.",
-             f"{len(result.records) + len(result.failures)} tasks"
-             + (" (+1 reference run)" if result.baseline is not None else "")
-             + f" on {result.backend} with {result.workers} workers in {result.seconds:.0f} s."]
-    if result.baseline is not None:
-        bm = result.baseline["metrics"]
-        notes.append(f"{result.baseline['strategy']} (reference): total return {pct(bm['total_return'])}, "
-                     f"max drawdown {pct(bm['max_drawdown'])}, Sharpe {num(bm['sharpe'])}, downside dev. "
-                     f"{pct(bm['downside_deviation'])}, daily turnover {pct(bm['turnover'])}.")
-    header = [*result.columns, "Runs"] + [lab for lab, _, _ in labels]
-    tables = [Table(f"Sweep - {result.strategy} over {', '.join(result.params) or 'seeds'}", header, rows, notes)]
-    if result.failures:
-        frows = [[str(f["task_id"]), f["strategy"], point_label(f["overrides"]),
-                  "" if f["seed"] is None else str(f["seed"]), f["error"]] for f in result.failures]
-        tables.append(Table("Sweep - failed tasks", ["Task", "Strategy", "Parameters", "Seed", "Error"], frows,
-                            [f"{len(result.failures)} of {len(result.records) + len(result.failures)} tasks "
-                             "failed; the tables above use the others."]))
-    if result.significance:
-        from bt_lstm_mvo.experiment.significance import significance_table
-
-        for label, comp in result.significance.items():
-            tables.append(significance_table(comp, title=f"Significance - {result.strategy} ({label}) vs "
-                                                          f"{comp['b']} over the test period"))
-    return tables
-
-
-def sweep_plots(result: SweepResult, out_dir: str | Path, x: str | None = None) -> list[Path]:
-    """Return, max drawdown and turnover (mean with 95% CI) against grid column ``x`` (default:
-    the first); one PNG per combination of the other grid parameters."""
-    from bt_lstm_mvo.experiment.plots import sensitivity_plot
-
-    if not result.columns:
-        raise ValueError("sweep_plot: the sweep has no grid parameter to plot against")
-    x = x or result.columns[0]
-    if x not in result.columns:
-        raise ValueError(f"sweep_plot: x must be one of {result.columns}, got {x!r}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    others = [c for c in result.columns if c != x]
-    table = result.table[result.table["n"] > 0]
-    groups = table.groupby(others, sort=False) if others else [((), table)]
-    seeds = sorted({r["seed"] for r in result.records if r["seed"] is not None})
-    paths = []
-    for key, part in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        fixed = ", ".join(f"{c}={v}" for c, v in zip(others, key))
-        stem = "sweep_" + "__".join([x] + [f"{c}={v}" for c, v in zip(others, key)])
-        stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem)
-        note = (f"mean and 95% CI over seeds {seeds}" if seeds else "one run per point") + (
-            f"; {fixed}" if fixed else "")
-        paths.append(sensitivity_plot(part.sort_values(x), x, out_dir / f"{stem}.png",
-                                      f"{result.strategy}: return, drawdown and turnover vs {x}", note))
-    return paths
-
-
-def sweep_plot(result: SweepResult, out_dir: str | Path, x: str | None = None) -> Path:
-    """The first of :func:`sweep_plots` (the only one for a one-parameter grid)."""
-    return sweep_plots(result, out_dir, x)[0]

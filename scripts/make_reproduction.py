@@ -7,7 +7,7 @@ Usage::
     python scripts/make_reproduction.py --render-only                        # re-render from reproduction/
 
 Each piece's results are stored in ``reproduction/<piece>.json``; the commands are listed in
-:data:`bt_lstm_mvo.experiment.reproduction.PIECES` and in the document itself.
+:data:`bt_lstm_mvo.experiment.paper.reproduction.PIECES` and in the document itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bt_lstm_mvo.experiment.reproduction import PIECES, load, render  # noqa: E402
+from bt_lstm_mvo.experiment.paper.reproduction import PIECES, load, render  # noqa: E402
 
 CONFIGS = {"paper-replication": "configs/paper-replication.yaml", "paper-real": "configs/paper.yaml",
            "walk-forward": "configs/walk-forward.yaml", "sweep-lambda": "configs/sweep-lambda.yaml"}

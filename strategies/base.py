@@ -31,13 +31,11 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from bt_lstm_mvo.allocators.base import Allocator, weights_array
+from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, weights_array
 from bt_lstm_mvo.errors import AllocationError, ConfigError
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
-
-EXECUTIONS = ("close", "next_open")
-FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
+from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, check_choice
 
 
 class _History:
@@ -88,7 +86,9 @@ class AllocationStrategy(bt.Strategy):
     """Rebalance all data feeds to the weights an :class:`bt_lstm_mvo.allocators.base.Allocator` decides.
 
     Params:
-        allocator (None): the Allocator instance (required).
+        allocator (None): the Allocator instance. Subclasses that name an ``allocator_class``
+            build one from ``allocator_params`` instead (give one or the other).
+        allocator_params (None): keyword arguments of the subclass's ``allocator_class``.
         schedule ('daily'): 'daily' | 'weekly' | 'monthly' | 'quarterly' | N (every N bars) |
             'never' (allocate once, then buy-and-hold: weights drift).
         drift_threshold (None): if set, a due rebalance trades only when some held weight is
@@ -96,10 +96,14 @@ class AllocationStrategy(bt.Strategy):
         trade_start (None): first date that may trade; earlier bars are warm-up (history only).
         execution ('close'): 'close' (fill at the decision bar's close) | 'next_open'.
         cash_buffer (0.0): fraction of value kept in cash on top of the weights' cash share.
-        on_failure ('raise'): what to do when the allocator fails: 'raise' | 'hold' (keep the
-            previous target) | 'equal_weight' | 'cash'. Every fallback is recorded in ``fallbacks``.
-        fit (True): call ``allocator.fit`` at the first trading bar (False: pre-trained).
-        refit (None): refit every N trading bars (walk-forward); None fits once.
+        on_failure ('raise'): what to do when the allocator cannot decide (it raises one of
+            ``allocators.base.ALLOCATOR_FAILURES``: a PluginError or a numerical error):
+            'raise' | 'hold' (keep the previous target) | 'equal_weight' | 'cash'. Every
+            fallback is recorded in ``fallbacks``; other exceptions are bugs and propagate.
+        fit (True): call ``allocator.fit`` at the first trading bar (False: pre-trained, e.g.
+            a checkpoint).
+        refit (None): refit every N trading bars after the first (walk-forward), whether or not
+            the first bar fitted; None never refits.
         fit_window (None): rows of history given to ``fit`` (None: all seen = expanding).
         commission_rate (None): rate used for sizing; None reads it from the broker's
             commission scheme for the first data (``p.commission``, a fraction).
@@ -108,7 +112,9 @@ class AllocationStrategy(bt.Strategy):
     Records (plain Python, read by the analyzers and the runner):
         bars: list of {date, value, cash, held: {asset: weight}} at each bar's close, before
             that bar's trades.
-        rebalances: list of {date, target, traded_value, turnover, planned_commission}.
+        rebalances: list of {date, target, value, traded_value, planned_commission, buy_scale}
+            (``value``: the portfolio value the trades were sized from; turnover is reported by
+            the ``PortfolioWeights`` analyzer, the plugin's one definition).
         fills: list of {date, asset, size, price, value, commission}.
         order_stats: Counter of order statuses (Completed, Margin, Rejected, Canceled...).
         order_failures: list of {date, asset, status, size}.
@@ -118,8 +124,12 @@ class AllocationStrategy(bt.Strategy):
             period; walk-forward refits are listed in ``fits``). Read by ``StressWindow``.
     """
 
+    #: the Allocator subclass built from ``allocator_params`` (None: ``allocator`` is required)
+    allocator_class: type[Allocator] | None = None
+
     params = (
         ("allocator", None),
+        ("allocator_params", None),
         ("schedule", "daily"),
         ("drift_threshold", None),
         ("trade_start", None),
@@ -142,10 +152,8 @@ class AllocationStrategy(bt.Strategy):
                 f"{type(self).__name__}: param 'allocator' must be an allocators.base.Allocator, "
                 f"got {type(allocator).__name__}"
             )
-        if p.execution not in EXECUTIONS:
-            raise ConfigError(f"execution: must be one of {list(EXECUTIONS)}, got {p.execution!r}")
-        if p.on_failure not in FAILURE_POLICIES:
-            raise ConfigError(f"on_failure: must be one of {list(FAILURE_POLICIES)}, got {p.on_failure!r}")
+        check_choice(p.execution, EXECUTIONS, "execution")
+        check_choice(p.on_failure, FAILURE_POLICIES, "on_failure")
         if not 0.0 <= float(p.cash_buffer) < 1.0:
             raise ConfigError(f"cash_buffer: must be in [0, 1), got {p.cash_buffer!r}")
         if p.refit is not None and (not isinstance(p.refit, int) or p.refit < 1):
@@ -210,8 +218,19 @@ class AllocationStrategy(bt.Strategy):
                 )
 
     def build_allocator(self) -> Allocator:
-        """The allocator to use; subclasses build one from their own params."""
-        return self.p.allocator
+        """The ``allocator`` param, or ``allocator_class(**allocator_params)`` for subclasses."""
+        name = type(self).__name__
+        if self.p.allocator is not None:
+            if self.p.allocator_params:
+                raise ConfigError(f"{name}: give 'allocator' or 'allocator_params', not both")
+            return self.p.allocator
+        if self.allocator_class is None:
+            raise ConfigError(f"{name}: param 'allocator' is required (an allocators.base.Allocator)")
+        kwargs = self.p.allocator_params or {}
+        if not isinstance(kwargs, dict):
+            raise ConfigError(f"{name}: allocator_params must be a dict of "
+                              f"{self.allocator_class.__name__} arguments, got {kwargs!r}")
+        return self.allocator_class(**kwargs)
 
     # ---------------------------------------------------------------- helpers
     def _today(self) -> dt.date:
@@ -264,12 +283,20 @@ class AllocationStrategy(bt.Strategy):
                           "last": hist.index[-1].date()})
         self._bars_since_fit = 0
 
+    def _adopt_pretrained_period(self) -> None:
+        """A pre-trained allocator that knows its training dates (``fit_start_``/``fit_end_``, as
+        an LSTM checkpoint does) sets ``training_period_``, so stress windows can be flagged."""
+        start, end = getattr(self.allocator, "fit_start_", None), getattr(self.allocator, "fit_end_", None)
+        if end is not None:
+            self.training_end_ = pd.Timestamp(end).date()
+            self.training_period_ = (pd.Timestamp(start).date() if start is not None else None, self.training_end_)
+
     def _decide(self, date) -> np.ndarray | None:
         """Ask the allocator; apply the failure policy. Returns validated weights (asset order)."""
         try:
             raw = self.allocator.allocate(self.history(self.allocator.lookback))
             return weights_array(raw, self._hist.columns, source=type(self.allocator).__name__)
-        except Exception as exc:  # the policy decides; every fallback leaves a trace
+        except ALLOCATOR_FAILURES as exc:  # the policy decides; every fallback leaves a trace
             if self.on_failure == "raise":
                 if isinstance(exc, AllocationError):
                     raise AllocationError(f"{date}: {exc}") from exc
@@ -299,9 +326,13 @@ class AllocationStrategy(bt.Strategy):
         self._bars_since_rebalance += 1
         self._bars_since_fit += 1
 
-        if self.do_fit and (
-            not self.fits or (self.refit is not None and self._bars_since_fit >= self.refit)
-        ):
+        if self._trading_bars == 1:
+            if self.do_fit:
+                self._fit(date)
+            else:
+                self._adopt_pretrained_period()
+            self._bars_since_fit = 0
+        elif self.refit is not None and self._bars_since_fit >= self.refit:
             self._fit(date)
 
         if not is_due(self.schedule, date, self._last_rebalance, self._bars_since_rebalance):
@@ -344,7 +375,7 @@ class AllocationStrategy(bt.Strategy):
         traded = float(np.abs(plan.trades).sum())
         self.rebalances.append({
             "date": date, "target": dict(zip(self.assets, weights.tolist())),
-            "traded_value": traded, "turnover": traded / value if value > 0 else 0.0,
+            "value": float(value), "traded_value": traded,
             "planned_commission": plan.commission, "buy_scale": plan.buy_scale,
         })
         # Python floats, not numpy scalars: Backtrader does all its order arithmetic on the size

@@ -2,14 +2,18 @@
 
 The strategy fits the network itself on the bars it has seen: once at the trading start (the
 paper), or walk-forward every ``refit`` bars over an expanding (``fit_window=None``) or rolling
-window. A pre-trained checkpoint skips the fit, so a trained model can be reused in another
-cerebro without retraining. Per-bar inference sees only the allocator's constant ``lookback``
-rows, so its cost does not grow with the history.
+window. Per-bar inference sees only the allocator's constant ``lookback`` rows, so its cost
+does not grow with the history.
+
+Checkpoint rule (the same as the runner's): a ``checkpoint`` replaces the first fit, so a
+trained model is reused in another cerebro without retraining; with ``refit=N`` the strategy
+still refits every N trading bars after the first.
 """
 
 from __future__ import annotations
 
 from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 
 
@@ -17,22 +21,24 @@ class LSTMStrategy(AllocationStrategy):
     """LSTM weights, decided at each scheduled bar from the trailing ``lookback`` closes.
 
     Params (besides AllocationStrategy's):
-        config (None): an ``LSTMConfig`` or a mapping of its fields (None: the defaults).
-        checkpoint (None): path of a saved model; when given the model is loaded, not trained
-            (``fit`` is then ignored unless ``refit`` asks for walk-forward refits).
-        An ``allocator`` param, if given, is used as is instead.
+        allocator_params (None): :class:`~bt_lstm_mvo.allocators.lstm.LSTMConfig` fields
+            (``epochs``, ``lambda_penalty``, ``seed``...), e.g. ``{"epochs": 100}``.
+        checkpoint (None): path of a saved model; it is loaded instead of trained (no
+            ``allocator_params`` then: the checkpoint carries its config).
     """
 
-    params = (("config", None), ("checkpoint", None))
+    allocator_class = LSTMAllocator
+    params = (("checkpoint", None),)
 
     def __init__(self):
         super().__init__()
-        if self.p.checkpoint is not None and self.refit is None:
+        if self.p.checkpoint is not None:
             self.do_fit = False
 
     def build_allocator(self):
-        if self.p.allocator is not None:
-            return self.p.allocator
-        if self.p.checkpoint is not None:
-            return LSTMAllocator.from_checkpoint(self.p.checkpoint)
-        return LSTMAllocator(self.p.config)
+        if self.p.checkpoint is None:
+            return super().build_allocator()
+        if self.p.allocator is not None or self.p.allocator_params:
+            raise ConfigError("LSTMStrategy: a checkpoint carries its own config; give 'checkpoint' alone "
+                              "(not with 'allocator' or 'allocator_params')")
+        return LSTMAllocator.from_checkpoint(self.p.checkpoint)

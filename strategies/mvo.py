@@ -7,7 +7,7 @@
 * buy-and-hold: ``schedule='never'``: bought once, then the weights drift.
 
 Re-estimation (the paper's section 5.3 remark) is ``refit=N`` with ``fit_window=None``
-(expanding) or ``estimation_window`` (rolling) in the allocator params.
+(expanding) or ``estimation_window`` (rolling) in ``allocator_params``.
 """
 
 from __future__ import annotations
@@ -19,30 +19,11 @@ from bt_lstm_mvo.strategies.base import AllocationStrategy
 class MVOStrategy(AllocationStrategy):
     """Mean-variance weights estimated on the history seen at the first trading bar (or refits).
 
-    Params (besides AllocationStrategy's):
-        objective ('max_sharpe'), expected_returns ('mean_historical'), covariance ('sample'),
-        periods_per_year (None: measured from dates), weight_bounds ((0, 1)), max_weight (None),
-        risk_free_rate (0.0), estimation_window (None): passed to MVOAllocator.
-        An ``allocator`` param, if given, is used as is instead.
+    Params: those of :class:`~bt_lstm_mvo.strategies.base.AllocationStrategy`;
+    ``allocator_params`` are :class:`~bt_lstm_mvo.allocators.mvo.MVOAllocator`'s arguments
+    (``objective``, ``expected_returns``, ``covariance``, ``periods_per_year``,
+    ``weight_bounds``, ``max_weight``, ``risk_free_rate``, ``estimation_window``), e.g.
+    ``cerebro.addstrategy(MVOStrategy, allocator_params={"max_weight": 0.4})``.
     """
 
-    params = (
-        ("objective", "max_sharpe"),
-        ("expected_returns", "mean_historical"),
-        ("covariance", "sample"),
-        ("periods_per_year", None),
-        ("weight_bounds", (0.0, 1.0)),
-        ("max_weight", None),
-        ("risk_free_rate", 0.0),
-        ("estimation_window", None),
-    )
-
-    def build_allocator(self):
-        if self.p.allocator is not None:
-            return self.p.allocator
-        return MVOAllocator(
-            objective=self.p.objective, expected_returns=self.p.expected_returns,
-            covariance=self.p.covariance, periods_per_year=self.p.periods_per_year,
-            weight_bounds=tuple(self.p.weight_bounds), max_weight=self.p.max_weight,
-            risk_free_rate=self.p.risk_free_rate, estimation_window=self.p.estimation_window,
-        )
+    allocator_class = MVOAllocator

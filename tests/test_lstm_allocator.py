@@ -12,10 +12,10 @@ from bt_lstm_mvo.allocators.lstm import (
     LSTMAllocator,
     LSTMConfig,
     compute_features,
-    load_notebook_closes,
-    run_notebook_lstm,
 )
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.experiment.paper.notebook import load_paper_closes
+from bt_lstm_mvo.experiment.paper.notebook_lstm import run_notebook_lstm
 from tests.helpers import make_prices
 
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 0, "device": "cpu"}
@@ -156,7 +156,7 @@ def test_errors_are_clear(prices):
         LSTMAllocator(**TINY).fit(prices.iloc[:50])
     alloc = LSTMAllocator(**TINY).fit(prices.iloc[:51])
     assert alloc.n_train_samples_ == 1
-    with pytest.raises(AllocationError, match="needs at least 50"):
+    with pytest.raises(DataError, match="needs at least 50"):
         alloc.allocate(prices.iloc[:49])
     with pytest.raises(ConfigError, match="infeasible"):
         LSTMAllocator(**{**TINY, "max_weight": 0.3}).fit(prices.iloc[:300])
@@ -204,37 +204,10 @@ def test_notebook_mode_runs_and_its_penalty_is_inert():
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_notebook_replication_on_paper_data(data_dir):
-    closes = load_notebook_closes(data_dir)
+    closes = load_paper_closes(data_dir)
     assert closes.shape == (1509, 5) and list(closes.columns) == sorted(closes.columns)
     result = run_notebook_lstm(closes, seed=0)
     assert result["n_features_rows"] == 1489 and result["n_test"] == 292
     assert str(result["returns"].index[0].date()) == "2023-11-01"
     assert str(result["returns"].index[-1].date()) == "2024-12-30"
     assert sum(result["final_weights"].values()) == pytest.approx(1.0, abs=1e-6)
-
-
-def _lambda_study_module():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / "lambda_study.py"
-    spec = importlib.util.spec_from_file_location("lambda_study_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_lambda_study_cost_model_with_drift():
-    study = _lambda_study_module()
-    index = pd.bdate_range("2024-01-01", periods=3)
-    weights = pd.DataFrame([[0.5, 0.5]] * 3, index=index, columns=["X", "Y"])
-    returns = pd.DataFrame([[0.1, -0.1], [0.0, 0.0], [0.0, 0.0]], index=index, columns=["X", "Y"])
-    net, turnover = study.simulate(weights, returns, fee_rate=0.001)
-    assert turnover.iloc[0] == pytest.approx(1.0)  # bought from cash
-    # after day 1 the holdings drifted to 0.55 / 0.45: rebalancing back trades 0.1
-    assert turnover.iloc[1] == pytest.approx(0.1, rel=1e-12) and turnover.iloc[2] == pytest.approx(0.0, abs=1e-15)
-    assert net.iloc[0] == pytest.approx(0.999 * 1.0 - 1.0)
-    m = study.metrics(net, turnover)
-    assert m["avg_daily_turnover"] == pytest.approx(0.05, rel=1e-12)
-    assert m["total_return"] == pytest.approx(float(np.prod(1 + net) - 1), rel=1e-12)
-    assert m["max_drawdown"] == pytest.approx(float(np.prod(1 + net) - 1), rel=1e-12)

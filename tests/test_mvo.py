@@ -13,8 +13,9 @@ from pypfopt.exceptions import OptimizationError
 
 import bt_lstm_mvo.allocators.mvo as mvo_module
 from bt_lstm_mvo.allocators.base import validate_weights
-from bt_lstm_mvo.allocators.mvo import MVOAllocator, resolve_periods_per_year
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.periods import snapped_periods_per_year
 
 ASSETS = ["AAA", "BBB", "CCC", "DDD"]
 
@@ -146,7 +147,7 @@ def test_periods_per_year_measured_from_dates():
     calendar = make_prices(n_rows=120, freq="D")
     assert MVOAllocator().fit(calendar).periods_per_year_ == 365
     assert MVOAllocator(periods_per_year=260).fit(business).periods_per_year_ == 260
-    assert resolve_periods_per_year(pd.date_range("2020-01-01", periods=40, freq="MS")) == 12
+    assert snapped_periods_per_year(pd.date_range("2020-01-01", periods=40, freq="MS")) == 12
 
 
 def test_tangency_matches_closed_form(prices):
@@ -290,9 +291,9 @@ def test_non_positive_price_is_named(prices):
 
 
 def test_too_few_rows(prices):
-    with pytest.raises(AllocationError, match=r"4 price rows for 4 assets.*assets \+ 1 = 5"):
+    with pytest.raises(DataError, match=r"4 price rows for 4 assets.*assets \+ 1 = 5"):
         MVOAllocator().fit(prices.iloc[:4])
-    with pytest.raises(AllocationError, match=r"3 price rows for 4 assets"):
+    with pytest.raises(DataError, match=r"3 price rows for 4 assets"):
         MVOAllocator(estimation_window=3).fit(prices)
 
 

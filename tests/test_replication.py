@@ -8,17 +8,17 @@ import pytest
 
 from bt_lstm_mvo.allocators.mvo import MVOAllocator
 from bt_lstm_mvo.analyzers import metrics
-from bt_lstm_mvo.experiment.replication import (
-    NOTEBOOK_TICKERS,
+from bt_lstm_mvo.experiment.paper.corrected import corrected_mvo
+from bt_lstm_mvo.experiment.paper.notebook import (
     RESULT_KEYS,
-    corrected_mvo,
     load_paper_closes,
-    notebook_costs,
     notebook_features,
     notebook_mvo_weights,
+    notebook_returns,
     notebook_test_dates,
     replicate_notebook_mvo,
 )
+from bt_lstm_mvo.experiment.paper.published import PAPER_TICKERS as NOTEBOOK_TICKERS
 
 pytestmark = pytest.mark.realdata
 
@@ -95,9 +95,9 @@ def test_allocator_reproduces_notebook_weights(closes, notebook):
 def test_notebook_costs_charge_day_one_only_for_constant_weights():
     w = np.tile([0.5, 0.5], (3, 1))
     r = np.array([[0.01, 0.03], [0.0, 0.0], [-0.02, 0.02]])
-    assert notebook_costs(w, r) == pytest.approx([0.02 - 0.001, 0.0, 0.0], abs=1e-15)
+    assert notebook_returns(w, r)[1] == pytest.approx([0.02 - 0.001, 0.0, 0.0], abs=1e-15)
     moving = np.array([[1.0, 0.0], [0.5, 0.5], [0.5, 0.5]])
-    assert notebook_costs(moving, np.zeros((3, 2))) == pytest.approx([-0.001, -0.001, 0.0], abs=1e-15)
+    assert notebook_returns(moving, np.zeros((3, 2)))[1] == pytest.approx([-0.001, -0.001, 0.0], abs=1e-15)
 
 
 def test_corrected_is_estimated_before_the_test_period(corrected, notebook):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bt_lstm_mvo.experiment.replication import corrected_mvo
-from bt_lstm_mvo.experiment.replication_bt import backtrader_mvo
+from bt_lstm_mvo.experiment.paper.corrected import backtrader_mvo, corrected_mvo
 
 
 @pytest.mark.realdata

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bt_lstm_mvo.experiment.config import load_config
-from bt_lstm_mvo.experiment.experiment import run_experiment
-from bt_lstm_mvo.experiment.reproduction import load, render
-from bt_lstm_mvo.experiment.results import collect
+from bt_lstm_mvo.experiment.paper.reproduction import load, render
+from bt_lstm_mvo.experiment.report.results import collect
+from bt_lstm_mvo.experiment.run import run_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE = ROOT / "reproduction"
@@ -49,9 +49,9 @@ def _close(a, b, rel=1e-9):
 
 @pytest.mark.realdata
 def test_mvo_replication_numbers_recomputed(data_dir):
-    from bt_lstm_mvo.experiment.replication import corrected_mvo, replicate_notebook_mvo
-    from bt_lstm_mvo.experiment.replication_bt import backtrader_mvo
-    from bt_lstm_mvo.experiment.results import _clean
+    from bt_lstm_mvo.experiment.paper.corrected import backtrader_mvo, corrected_mvo
+    from bt_lstm_mvo.experiment.paper.notebook import replicate_notebook_mvo
+    from bt_lstm_mvo.jsonsafe import json_clean as _clean
 
     cols = _stored("mvo-replication")["columns"]
     _close(cols["Notebook replication"], _clean(replicate_notebook_mvo(data_dir)))

@@ -10,13 +10,13 @@ import pytest
 from arch.bootstrap import CircularBlockBootstrap
 
 from bt_lstm_mvo.analyzers import metrics as M
+from bt_lstm_mvo.experiment.report.tables import significance_table
 from bt_lstm_mvo.experiment.significance import (
     block_bootstrap_diff,
     compare,
     compare_experiment,
     default_block,
     seed_distribution,
-    significance_table,
 )
 
 PPY = 252.0

@@ -10,15 +10,15 @@ import pytest
 
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import parse_config
-from bt_lstm_mvo.experiment.results import METRICS
+from bt_lstm_mvo.experiment.report.plots import sweep_plot
+from bt_lstm_mvo.experiment.report.tables import sweep_tables
+from bt_lstm_mvo.experiment.summary import METRICS
 from bt_lstm_mvo.experiment.sweep import (
     SweepResult,
     apply_overrides,
     expand_grid,
     run_sweep,
     run_task,
-    sweep_plot,
-    sweep_tables,
 )
 
 LSTM = {"hidden_size": 4, "epochs": 2, "window": 10, "vol_window": 10, "rsi_period": 5, "rsi_warmup_bars": 20,
@@ -130,18 +130,18 @@ def test_real_local_ray_instance_gives_the_loky_numbers(loky2):
 
 
 @pytest.mark.parametrize("sweep, message", [
-    ({"strategy": "lsmt"}, "sweep: Value error, strategy 'lsmt' is not a strategy of this config "
+    ({"strategy": "lsmt"}, "sweep: strategy 'lsmt' is not a strategy of this config "
                            "(did you mean 'lstm'?)"),
     ({"compare_to": "mvx"}, "compare_to 'mvx' is not a strategy of this config (did you mean 'mvo'?)"),
     ({"grid": {"params.lamda_penalty": [1]}},
-     "grid point params.lamda_penalty=1: lamda_penalty: unknown lstm parameter (did you mean 'lambda_penalty'?)"),
-    ({"grid": {"shedule": ["daily"]}}, "sweep.grid: Value error, grid 'shedule': 'shedule' is not a sweepable "
+     "grid point params.lamda_penalty=1: params: lamda_penalty: unknown lstm parameter (did you mean 'lambda_penalty'?)"),
+    ({"grid": {"shedule": ["daily"]}}, "sweep.grid: grid 'shedule': 'shedule' is not a sweepable "
                                        "strategy field (did you mean 'schedule'?)"),
     ({"grid": {"params.lambda_penalty": [10, -1]}},
-     "grid point params.lambda_penalty=-1: lambda_penalty must be >= 0.0, got -1"),
+     "grid point params.lambda_penalty=-1: params: lambda_penalty must be >= 0.0, got -1"),
     ({"grid": {"schedule": ["fortnightly"]}}, "grid point schedule='fortnightly': schedule: Input should be"),
     ({"grid": {"params.lambda_penalty": []}}, "grid 'params.lambda_penalty': list at least one value"),
-    ({"strategy": "mvo", "seeds": [1]}, "seeds apply to lstm strategies only; 'mvo' is kind 'mvo'"),
+    ({"strategy": "mvo", "seeds": [1]}, "seeds apply to seeded kinds only (lstm); 'mvo' is kind 'mvo'"),
     ({"workrs": 2}, "sweep.workrs: unknown key (did you mean 'workers'?)"),
     ({"backend": "dask"}, "sweep.backend: Input should be 'loky' or 'ray'"),
     ({"workers": 0}, "sweep.workers: Input should be greater than or equal to 1"),

@@ -7,7 +7,6 @@ Public API::
     compute_features(prices, spec=None)   # offline features, same code as allocate()
     FeatureSpec, MinMaxScaler             # feature definition / learned scaling
     portfolio_loss(weights, returns, kind, lambda_penalty, turnover_cost)
-    run_notebook_lstm(closes, seed)       # the reference notebook, defects kept on purpose
 
 Nothing here imports backtrader.
 """
@@ -17,7 +16,6 @@ from bt_lstm_mvo.allocators.lstm.config import LSTMConfig
 from bt_lstm_mvo.allocators.lstm.features import FEATURE_NAMES, FeatureSpec, MinMaxScaler, compute_features
 from bt_lstm_mvo.allocators.lstm.losses import portfolio_loss
 from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy, cap_weights
-from bt_lstm_mvo.allocators.lstm.notebook import load_notebook_closes, run_notebook_lstm
 
 __all__ = [
     "FEATURE_NAMES",
@@ -28,7 +26,5 @@ __all__ = [
     "MinMaxScaler",
     "cap_weights",
     "compute_features",
-    "load_notebook_closes",
     "portfolio_loss",
-    "run_notebook_lstm",
 ]

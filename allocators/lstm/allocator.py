@@ -103,7 +103,7 @@ class LSTMAllocator(Allocator):
         n_samples = len(rows)
         n_val = max(1, int(n_samples * cfg.validation_fraction)) if cfg.validation_fraction > 0 else 0
         n_train = n_samples - n_val
-        needed = 1 + (1 if n_val else 0)
+        needed = self.min_history_rows(len(assets)) - spec.min_rows
         if n_samples < needed or n_train < 1:
             raise DataError(
                 f"LSTMAllocator.fit: history has {len(history)} rows, giving {n_samples} samples; "
@@ -166,6 +166,11 @@ class LSTMAllocator(Allocator):
             )
         return history[self.assets_]
 
+    def min_history_rows(self, n_assets: int) -> int:
+        """``FeatureSpec.min_rows`` (RSI/volatility warm-up + one input window) plus one target
+        row, plus one more for the validation sample when ``validation_fraction > 0``."""
+        return self.feature_spec.min_rows + 1 + (1 if self.config.validation_fraction > 0 else 0)
+
     # ------------------------------------------------------------- allocate
     def allocate(self, history: pd.DataFrame) -> pd.Series:
         """Weights for the last row of ``history``, from its trailing ``lookback`` rows.
@@ -179,7 +184,7 @@ class LSTMAllocator(Allocator):
         columns = list(history.columns)
         recent = self._in_asset_order(history.iloc[-self.lookback :], "LSTMAllocator.allocate")
         if len(recent) < spec.min_rows:
-            raise AllocationError(
+            raise DataError(
                 f"LSTMAllocator.allocate: history has {len(recent)} rows; needs at least {spec.min_rows} "
                 f"(RSI/volatility warm-up {spec.first_valid_row} + window {spec.window})"
             )

@@ -6,6 +6,7 @@ on the non-interactive Agg backend (no display needed).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bt_lstm_mvo.analyzers.metrics import underwater  # noqa: E402
+from bt_lstm_mvo.experiment.sweep import SweepResult  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -106,3 +108,35 @@ def sensitivity_plot(table: pd.DataFrame, x: str, path: Path, title: str, note: 
     if note:
         fig.text(0.01, 0.01, note, fontsize=7, color="dimgray")
     return _save(fig, path)
+
+
+def sweep_plots(result: SweepResult, out_dir: str | Path, x: str | None = None) -> list[Path]:
+    """Return, max drawdown and turnover (mean with 95% CI) against grid column ``x`` (default:
+    the first); one PNG per combination of the other grid parameters."""
+    if not result.columns:
+        raise ValueError("sweep_plot: the sweep has no grid parameter to plot against")
+    x = x or result.columns[0]
+    if x not in result.columns:
+        raise ValueError(f"sweep_plot: x must be one of {result.columns}, got {x!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    others = [c for c in result.columns if c != x]
+    table = result.table[result.table["n"] > 0]
+    groups = table.groupby(others, sort=False) if others else [((), table)]
+    seeds = sorted({r["seed"] for r in result.records if r["seed"] is not None})
+    paths = []
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        fixed = ", ".join(f"{c}={v}" for c, v in zip(others, key))
+        stem = "sweep_" + "__".join([x] + [f"{c}={v}" for c, v in zip(others, key)])
+        stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem)
+        note = (f"mean and 95% CI over seeds {seeds}" if seeds else "one run per point") + (
+            f"; {fixed}" if fixed else "")
+        paths.append(sensitivity_plot(part.sort_values(x), x, out_dir / f"{stem}.png",
+                                      f"{result.strategy}: return, drawdown and turnover vs {x}", note))
+    return paths
+
+
+def sweep_plot(result: SweepResult, out_dir: str | Path, x: str | None = None) -> Path:
+    """The first of :func:`sweep_plots` (the only one for a one-parameter grid)."""
+    return sweep_plots(result, out_dir, x)[0]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bt_lstm_mvo.experiment.report import Table, num, pct, tables
+from bt_lstm_mvo.experiment.paper.published import PUBLISHED_LSTM, PUBLISHED_MVO, TABLE1_ROWS
+from bt_lstm_mvo.experiment.report.tables import Table, num, pct, tables
 
 PIECES = {
     "mvo-replication": "python scripts/replicate_mvo.py --json reproduction/mvo-replication.json",
@@ -32,7 +33,7 @@ def load(folder: Path) -> dict[str, dict]:
 
 
 def _mvo_table(mvo: dict) -> str:
-    from scripts.replicate_mvo import build_table
+    from bt_lstm_mvo.experiment.paper.mvo_table import build_table
 
     return build_table(mvo["columns"], mvo["tickers"])
 
@@ -70,13 +71,15 @@ def _lambda_claim(sw: dict) -> list[str]:
 
 
 def _published_table1() -> Table:
-    rows = [["Total return", "166.42%", "150.96%"], ["Max drawdown", "-25.98%", "-17.68%"],
-            ["Sharpe", "1.87", "2.04"], ["Sortino", "3.30", "4.24"], ["Volatility (ann.)", "24.4%", "18.1%"]]
+    def cell(value, digits):
+        return num(value) if digits is None else pct(value, digits)
+
+    rows = [[label, cell(PUBLISHED_LSTM[key], d), cell(PUBLISHED_MVO[key], d)] for label, key, d in TABLE1_ROWS]
     return Table("The paper's Table 1 (for reference)", ["Metric", "LSTM", "MVO"], rows)
 
 
 def render(pieces: dict[str, dict]) -> str:
-    from bt_lstm_mvo.experiment.notebook_run import replication_tables
+    from bt_lstm_mvo.experiment.paper.replication_mode import replication_tables
 
     parts = [
         "# Reproduction: our results on the real data next to the paper's",

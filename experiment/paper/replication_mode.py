@@ -1,10 +1,10 @@
 """``mode: notebook_replication``: the reference notebook's computation, defects kept on purpose.
 
 PAPER_NOTES steps 1-11 on the real data: MVO weights estimated on the whole sample and applied
-to the wrong columns (:mod:`bt_lstm_mvo.experiment.replication`), the notebook's LSTM pipeline with its RSI
-on returns, full-sample scaling, scaled targets and negative-days penalty
-(:func:`bt_lstm_mvo.allocators.lstm.run_notebook_lstm`, one run per seed since the notebook set none), its
-cost model (step 10) and its metrics (step 11: population std, the paper's Sortino).
+to the wrong columns (:mod:`bt_lstm_mvo.experiment.paper.notebook`), the notebook's LSTM
+pipeline with its RSI on returns, full-sample scaling, scaled targets and negative-days penalty
+(:func:`bt_lstm_mvo.experiment.paper.notebook_lstm.run_notebook_lstm`, one run per seed since
+the notebook set none), its cost model (step 10) and its metrics (step 11: population std, the paper's Sortino).
 
 The results are laid out next to the published Tables 1-4 so the reader sees what the notebook
 really computes. This mode exists to study the published numbers; it is look-ahead by
@@ -13,56 +13,45 @@ construction and must not be used to judge the methods (use ``mode: backtest``).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import html as _html
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bt_lstm_mvo.allocators.lstm import run_notebook_lstm
 from bt_lstm_mvo.analyzers import metrics as M
-from bt_lstm_mvo.experiment.replication import (
-    NOTEBOOK_TICKERS,
-    PUBLISHED_MVO,
-    TRADING_DAYS,
+from bt_lstm_mvo.experiment.paper.notebook import (
     load_paper_closes,
-    notebook_costs,
-    notebook_mvo_weights,
+    notebook_metrics,
+    notebook_mvo_applied,
+    notebook_returns,
     notebook_test_dates,
 )
-from bt_lstm_mvo.experiment.report import Table, num, pct
-from bt_lstm_mvo.experiment.results import _clean, versions
-
-PUBLISHED_LSTM = {
-    "weights": {"BTC-USD": 0.9914, "ETH-USD": 0.0014, "SPY": 0.0010, "GLD": 0.0009, "NVDA": 0.0053},
-    "total_return": 1.6642, "total_return_after_fees": 1.6615, "max_drawdown": -0.2598, "sharpe": 1.87,
-    "sortino_paper": 3.30, "volatility": 0.244,
-}
-PUBLISHED_ALPHA = [0.068, -0.021, 0.109]
-PUBLISHED_2022 = {"lstm": {"total_return": 1.2147, "max_drawdown": -0.1981},
-                  "mvo": {"total_return": 1.1091, "max_drawdown": -0.1041}}
-
-
-def notebook_metrics(gross: pd.Series, net: pd.Series) -> dict:
-    """Step 11's formulas: total return before fees; the rest on after-fee returns, population std."""
-    return {
-        "total_return": M.total_return(gross),
-        "total_return_after_fees": M.total_return(net),
-        "max_drawdown": M.max_drawdown(net),
-        "sharpe": M.sharpe_ratio(net, TRADING_DAYS, ddof=0),
-        "sortino_paper": M.sortino_ratio(net, TRADING_DAYS, variant="paper"),
-        "sortino_standard": M.sortino_ratio(net, TRADING_DAYS, variant="standard"),
-        "volatility": M.annual_volatility(net, TRADING_DAYS, ddof=0),
-    }
+from bt_lstm_mvo.experiment.paper.notebook_lstm import run_notebook_lstm
+from bt_lstm_mvo.experiment.paper.published import (
+    PAPER_TICKERS,
+    PUBLISHED_2022,
+    PUBLISHED_ALPHA,
+    PUBLISHED_LSTM,
+    PUBLISHED_MVO,
+)
+from bt_lstm_mvo.experiment.report import plots
+from bt_lstm_mvo.experiment.report.files import atomic_dir
+from bt_lstm_mvo.experiment.report.results import versions
+from bt_lstm_mvo.experiment.report.tables import CSS, Table, num, pct
+from bt_lstm_mvo.jsonsafe import json_clean
 
 
 def notebook_mvo_series(closes: pd.DataFrame) -> tuple[pd.Series, pd.Series, dict]:
+    """The notebook's MVO daily returns before and after its costs, and its weights (Table 3)."""
     test_dates = notebook_test_dates(closes)
-    weights = notebook_mvo_weights(closes)
-    applied = np.array([weights[t] for t in NOTEBOOK_TICKERS])  # step 9: wrong column order, kept
+    weights, applied = notebook_mvo_applied(closes)
     r = closes.pct_change().loc[test_dates]
-    gross = pd.Series(r.to_numpy() @ applied, index=test_dates, name="mvo")
-    net = pd.Series(notebook_costs(np.tile(applied, (len(r), 1)), r.to_numpy()), index=test_dates, name="mvo")
-    return gross, net, {t: float(weights[t]) for t in NOTEBOOK_TICKERS}
+    gross, net = notebook_returns(applied.to_numpy(), r.to_numpy())
+    return pd.Series(gross, index=test_dates, name="mvo"), pd.Series(net, index=test_dates, name="mvo"), weights
 
 
 def run_notebook_replication(cfg, data_dir, stage=lambda m: None, progress: bool = False) -> dict:
@@ -82,7 +71,7 @@ def run_notebook_replication(cfg, data_dir, stage=lambda m: None, progress: bool
     alpha = [M.excess_return_windows(o["returns_after_costs"], mvo_net, n_windows=3) for o in lstm_runs]
     year_2022 = closes.loc["2022-01-01":"2022-12-31"]
     asset_2022 = {t: float(year_2022[t].iloc[-1] / closes[t].loc[:"2021-12-31"].iloc[-1] - 1) for t in closes}
-    final_lstm = {t: float(np.mean([o["final_weights"][t] for o in lstm_runs])) for t in NOTEBOOK_TICKERS}
+    final_lstm = {t: float(np.mean([o["final_weights"][t] for o in lstm_runs])) for t in PAPER_TICKERS}
     res = {
         "name": cfg.name, "description": cfg.description, "mode": "notebook_replication",
         "created": dt.datetime.now().isoformat(timespec="seconds"),
@@ -97,11 +86,11 @@ def run_notebook_replication(cfg, data_dir, stage=lambda m: None, progress: bool
                  "final_weights_per_seed": [o["final_weights"] for o in lstm_runs]},
         "alpha": {"windows_per_seed": alpha},
         "asset_returns_2022": asset_2022,
-        "published": {"lstm": PUBLISHED_LSTM, "mvo": PUBLISHED_MVO, "alpha": PUBLISHED_ALPHA,
+        "published": {"lstm": PUBLISHED_LSTM, "mvo": PUBLISHED_MVO, "alpha": list(PUBLISHED_ALPHA),
                       "stress_2022": PUBLISHED_2022},
     }
     series = {"mvo": mvo_net, **{f"lstm seed {o['seed']}": o["returns_after_costs"] for o in lstm_runs}}
-    return {"results": _clean(res), "series": series, "lstm_weights": lstm_runs[0]["weights"]}
+    return {"results": json_clean(res), "series": series, "lstm_weights": lstm_runs[0]["weights"]}
 
 
 def _pm(mean, std, fmt):
@@ -139,7 +128,7 @@ def replication_tables(res: dict) -> list[Table]:
                ["The notebook does not compute Table 2; here: compounded LSTM minus MVO return per third of "
                 "the test period."])
     rows = [[t, pct(pub["lstm"]["weights"][t]), pct(lstm["final_weights_mean"][t]), pct(pub["mvo"]["weights"][t]),
-             pct(mvo["weights"][t])] for t in NOTEBOOK_TICKERS]
+             pct(mvo["weights"][t])] for t in PAPER_TICKERS]
     t3 = Table("Table 3 - Final weights", ["Asset", "LSTM published", "LSTM replication (mean)", "MVO published",
                                             "MVO replication"], rows,
                ["MVO weights are listed by the asset they were estimated for; the notebook then applies them to "
@@ -152,3 +141,36 @@ def replication_tables(res: dict) -> list[Table]:
                 "training period: Table 4 cannot be total returns of out-of-sample portfolios, and the notebook "
                 "does not compute it. See configs/walk-forward.yaml for a meaningful 2022 test."])
     return [t1, t2, t3, t4]
+
+
+def write_replication_outputs(run: dict, out: Path, make_plots: bool = True) -> Path:
+    """Outputs of ``mode: notebook_replication``, written atomically like the backtest's."""
+    res = run["results"]
+    with atomic_dir(out) as tmp:
+        returns = pd.DataFrame(run["series"])
+        returns.index.name = "date"
+        returns.to_csv(tmp / "returns.csv", float_format="%.10g")
+        run["lstm_weights"].rename_axis("date").to_csv(tmp / "weights_lstm_seed0.csv", float_format="%.8g")
+        images: dict[str, Path] = {}
+        if make_plots:
+            note = "notebook replication: look-ahead and column mismatch kept on purpose"
+            images["Equity (growth of $1, after the notebook's costs)"] = plots.equity_plot(
+                run["series"], {}, tmp / "equity.png", f"{res['name']}: growth of $1", note)
+            images["Drawdowns"] = plots.drawdown_plot(run["series"], tmp / "drawdown.png", "drawdowns", note)
+            images["LSTM weights (seed 0)"] = plots.weights_plot(run["lstm_weights"], tmp / "weights_lstm.png",
+                                                                 "notebook LSTM: weights", note)
+        tables = replication_tables(res)
+        header = (f"Mode notebook_replication: the reference notebook's computation with its defects kept on "
+                  f"purpose (look-ahead, column mismatch, scaled targets). Data: {res['data']['label']}.")
+        md = [f"# {res['name']}", "", f"> {header}", ""] + [t.markdown() for t in tables]
+        md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
+        (tmp / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False))
+        (tmp / "report.md").write_text("\n".join(md) + "\n")
+        body = [f"<h1>{_html.escape(res['name'])}</h1><p class='banner'>{_html.escape(header)}</p>"]
+        body += [t.html() for t in tables]
+        for title, p in images.items():
+            data = base64.b64encode(p.read_bytes()).decode()
+            body.append(f"<h3>{_html.escape(title)}</h3><img src='data:image/png;base64,{data}'>")
+        (tmp / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
+                                         f"</head><body>{''.join(body)}</body></html>\n")
+    return Path(out)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.experiment import plots
-from bt_lstm_mvo.experiment.report import render_html, render_markdown
+from bt_lstm_mvo.experiment.report import plots
+from bt_lstm_mvo.experiment.report.tables import render_html, render_markdown
 
 
 def _safe(name: str) -> str:
@@ -86,43 +86,4 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
         rel = {title: p.name for title, p in images.items()}
         (tmp / "report.md").write_text(render_markdown(res, rel))
         (tmp / "report.html").write_text(render_html(res, images))
-    return Path(out)
-
-
-def write_replication_outputs(run: dict, out: Path, make_plots: bool = True) -> Path:
-    """Outputs of ``mode: notebook_replication`` (see :mod:`bt_lstm_mvo.experiment.notebook_run`)."""
-    from bt_lstm_mvo.experiment.notebook_run import replication_tables
-    from bt_lstm_mvo.experiment.report import CSS
-
-    res = run["results"]
-    with atomic_dir(out) as tmp:
-        returns = pd.DataFrame(run["series"])
-        returns.index.name = "date"
-        returns.to_csv(tmp / "returns.csv", float_format="%.10g")
-        run["lstm_weights"].rename_axis("date").to_csv(tmp / "weights_lstm_seed0.csv", float_format="%.8g")
-        images: dict[str, Path] = {}
-        if make_plots:
-            note = "notebook replication: look-ahead and column mismatch kept on purpose"
-            images["Equity (growth of $1, after the notebook's costs)"] = plots.equity_plot(
-                run["series"], {}, tmp / "equity.png", f"{res['name']}: growth of $1", note)
-            images["Drawdowns"] = plots.drawdown_plot(run["series"], tmp / "drawdown.png", "drawdowns", note)
-            images["LSTM weights (seed 0)"] = plots.weights_plot(run["lstm_weights"], tmp / "weights_lstm.png",
-                                                                 "notebook LSTM: weights", note)
-        tables = replication_tables(res)
-        header = (f"Mode notebook_replication: the reference notebook's computation with its defects kept on "
-                  f"purpose (look-ahead, column mismatch, scaled targets). Data: {res['data']['label']}.")
-        md = [f"# {res['name']}", "", f"> {header}", ""] + [t.markdown() for t in tables]
-        md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
-        (tmp / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False))
-        (tmp / "report.md").write_text("\n".join(md) + "\n")
-        import base64
-        import html as _html
-
-        body = [f"<h1>{_html.escape(res['name'])}</h1><p class='banner'>{_html.escape(header)}</p>"]
-        body += [t.html() for t in tables]
-        for title, p in images.items():
-            data = base64.b64encode(p.read_bytes()).decode()
-            body.append(f"<h3>{_html.escape(title)}</h3><img src='data:image/png;base64,{data}'>")
-        (tmp / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
-                                         f"</head><body>{''.join(body)}</body></html>\n")
     return Path(out)

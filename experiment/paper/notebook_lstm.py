@@ -20,8 +20,6 @@ is one draw from the distribution the paper's single number came from.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
@@ -31,42 +29,13 @@ from bt_lstm_mvo.allocators.lstm.features import MinMaxScaler, validate_prices, 
 from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy
 from bt_lstm_mvo.allocators.lstm.training import seeded, train_policy
 from bt_lstm_mvo.errors import DataError
-
-PAPER_TICKERS: tuple[str, ...] = ("BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA")
-NOTEBOOK_START = "2019-01-01"
-NOTEBOOK_END = "2024-12-31"  # exclusive, as yfinance's ``end``
-
-
-def load_adj_closes(tickers, data_dir=None, start=None, end=None, sort_columns: bool = False) -> pd.DataFrame:
-    """``Adj Close`` of Yahoo-format CSVs (``<TICKER>.csv``) joined on common dates.
-
-    ``start`` is inclusive, ``end`` exclusive (yfinance convention). ``data_dir`` defaults to
-    :func:`bt_lstm_mvo.paths.shared_data_dir`. Columns keep ``tickers`` order unless ``sort_columns``.
-    """
-    from bt_lstm_mvo.feeds.csv_source import load_adjusted_closes
-    from bt_lstm_mvo.paths import shared_data_dir
-
-    folder = Path(data_dir) if data_dir is not None else shared_data_dir()
-    return load_adjusted_closes(folder, tickers, start, end, sort_columns=sort_columns)
-
-
-def load_notebook_closes(data_dir=None) -> pd.DataFrame:
-    """PAPER_NOTES step 1: the five tickers, 2019-01-01 .. 2024-12-31 (exclusive), common dates,
-    alphabetical columns (1509 rows, 2019-01-02 .. 2024-12-30 on the shared data)."""
-    return load_adj_closes(PAPER_TICKERS, data_dir, NOTEBOOK_START, NOTEBOOK_END, sort_columns=True)
-
-
-def notebook_features(closes: pd.DataFrame) -> pd.DataFrame:
-    """Steps 3: returns, returns-based "RSI" (com=13), 20-day std; feature-major; NaN rows dropped."""
-    returns = closes.pct_change()
-    delta = returns.diff()
-    up = delta.clip(lower=0)
-    down = -1 * delta.clip(upper=0)
-    ema_up = up.ewm(com=13, adjust=False).mean()
-    ema_down = down.ewm(com=13, adjust=False).mean()
-    rsi = 100 - (100 / (1 + ema_up / ema_down))
-    vol = returns.rolling(window=20).std()
-    return pd.concat({"return": returns, "rsi": rsi, "volatility": vol}, axis=1).dropna()
+from bt_lstm_mvo.experiment.paper.notebook import (
+    FEE_RATE,
+    SEQ_LENGTH,
+    TRAIN_FRACTION,
+    notebook_costs,
+    notebook_features,
+)
 
 
 def run_notebook_lstm(
@@ -77,9 +46,9 @@ def run_notebook_lstm(
     hidden_size: int = 64,
     lambda_penalty: float = 10.0,
     learning_rate: float = 5e-4,
-    window: int = 30,
-    train_fraction: float = 0.8,
-    fee_rate: float = 0.001,
+    window: int = SEQ_LENGTH,
+    train_fraction: float = TRAIN_FRACTION,
+    fee_rate: float = FEE_RATE,
     progress: bool = False,
 ) -> dict:
     """Run the notebook's LSTM end to end on ``closes`` (the alphabetical 5-asset frame).
@@ -132,8 +101,7 @@ def run_notebook_lstm(
     gross = pd.Series(
         (weights.to_numpy() * raw_returns[split:]).sum(axis=1), index=dates, name="lstm_notebook"
     )
-    change = np.abs(np.diff(weights.to_numpy(), axis=0)).sum(axis=1)
-    costs = fee_rate * np.concatenate([[1.0], change])
+    costs = notebook_costs(weights.to_numpy(), fee_rate)
     return {
         "returns": gross,
         "returns_after_costs": (gross - costs).rename("lstm_notebook_after_costs"),

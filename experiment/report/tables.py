@@ -11,6 +11,10 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from bt_lstm_mvo.experiment.sweep import SweepResult, point_label
+
 
 @dataclass
 class Table:
@@ -149,8 +153,6 @@ def table_significance(res: dict) -> Table | None:
     sig = res.get("significance")
     if not sig:
         return None
-    from bt_lstm_mvo.experiment.significance import significance_table
-
     return significance_table(sig["comparison"])
 
 
@@ -220,3 +222,129 @@ def render_html(res: dict, image_files: dict[str, Path]) -> str:
         body.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(res['name'])}</title>"
             f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+# ----------------------------------------------------------------------------- significance
+
+
+def _signed(x, kind: str) -> str:
+    if x is None:
+        return "n/a"
+    return f"{100 * x:+.1f}%" if kind == "total_return" else f"{x:+.2f}"
+
+
+def _ci(ci, kind: str) -> str:
+    return "n/a" if ci is None else f"{_signed(ci[0], kind)}..{_signed(ci[1], kind)}"
+
+
+def verdict(comparison: dict, stat: str) -> str:
+    """One plain sentence: is the difference in ``stat`` ("sharpe" or "total_return") significant?"""
+    label = {"sharpe": "Sharpe", "total_return": "total return"}[stat]
+    what = f"The difference in {label} ({comparison['a']} - {comparison['b']})"
+    runs = [r for r in comparison["runs"] if r[stat]["diff"] is not None]
+    if not runs:
+        return f"{what} could not be tested (undefined for these returns)."
+    if len(runs) == 1:
+        s = runs[0][stat]
+        word = "is significant" if s["significant"] else "is not significant"
+        return (f"{what} {word} at 95%: {_signed(s['diff'], stat)} (CI {_ci(s['ci95'], stat)}, "
+                f"p = {s['p_value']:.3f}).")
+    sig = [r for r in runs if r[stat]["significant"]]
+    n = len(runs)
+    if not sig:
+        return f"{what} is not significant at 95% for any of the {n} seeds (every CI contains 0)."
+    ups = sum(1 for r in sig if r[stat]["diff"] > 0)
+    direction = (f"{comparison['a']} higher" if ups == len(sig) else
+                 f"{comparison['b']} higher" if ups == 0 else "in both directions")
+    if len(sig) == n:
+        return f"{what} is significant at 95% for all {n} seeds ({direction})."
+    return (f"{what} is significant at 95% for {len(sig)} of {n} seeds ({direction}) and not significant "
+            f"for the other {n - len(sig)}.")
+
+
+def significance_table(comparison: dict, title: str | None = None):
+    """A :class:`bt_lstm_mvo.experiment.report.Table` of a :func:`compare` dict: one row per seed, and notes
+    that say in plain words whether the Sharpe and total-return differences are significant."""
+    a, b = comparison["a"], comparison["b"]
+    rows = []
+    for r in comparison["runs"]:
+        sh, tr = r["sharpe"], r["total_return"]
+        rows.append([
+            "-" if r["seed"] is None else str(r["seed"]),
+            num(sh["a"]), num(sh["b"]), _signed(sh["diff"], "sharpe"), _ci(sh["ci95"], "sharpe"),
+            "n/a" if sh["p_value"] is None else f"{sh['p_value']:.3f}",
+            pct(tr["a"], 1), pct(tr["b"], 1), _signed(tr["diff"], "total_return"), _ci(tr["ci95"], "total_return"),
+            "n/a" if tr["p_value"] is None else f"{tr['p_value']:.3f}",
+        ])
+    header = ["Seed", f"Sharpe {a}", f"Sharpe {b}", "Diff", "95% CI", "p",
+              f"Return {a}", f"Return {b}", "Diff", "95% CI", "p"]
+    notes = [verdict(comparison, "sharpe"), verdict(comparison, "total_return")]
+    dist = comparison["distribution"]
+    if len(comparison["runs"]) > 1:
+        for stat, fmt, label in (("sharpe", num, "Sharpe"), ("total_return", pct, "total return")):
+            d = dist[stat]
+            if d["n"] and d["baseline"] is not None:
+                notes.append(f"Across {d['n']} seeds, {a} {label} is {fmt(d['mean'])} ± {fmt(d['std'])} "
+                             f"(min {fmt(d['min'])}, max {fmt(d['max'])}); {d['beats']} of {d['n']} seeds beat "
+                             f"{b} ({fmt(d['baseline'])}).")
+    first = comparison["runs"][0] if comparison["runs"] else None
+    if first is not None:
+        notes.append(f"Paired {first['method']} block bootstrap of the {first['n']} daily test returns "
+                     f"(blocks of {first['block']} bars, {first['n_boot']} resamples, seed {first['bootstrap_seed']}); "
+                     "percentile 95% CI; significant = the CI excludes 0; two-sided bootstrap p-value.")
+    return Table(title or f"Significance - {a} vs {b} over the test period", header, rows, notes)
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+
+def _fmt(mean, std, fmt) -> str:
+    if mean is None or (isinstance(mean, float) and np.isnan(mean)):
+        return "n/a"
+    if std is None or (isinstance(std, float) and np.isnan(std)):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt(std)}"
+
+
+def sweep_tables(result: SweepResult) -> list:
+    """Report tables (:class:`Table`) for a sweep.
+
+    1. the aggregated grid: mean ± std over seeds of each metric per grid point;
+    2. the failed tasks with their parameters and error (only when some failed);
+    3. one significance table per grid point when the sweep has ``compare_to``.
+    """
+    labels = [("Total return", "total_return", pct), ("Max drawdown", "max_drawdown", pct),
+              ("Sharpe", "sharpe", num), ("Sortino", "sortino", num), ("Volatility", "volatility", pct),
+              ("Downside dev.", "downside_deviation", pct), ("Daily turnover", "turnover", pct)]
+    t = result.table
+    rows = []
+    for row in t.to_dict(orient="records"):
+        cells = [str(row[c]) for c in result.columns] + [f"{int(row['n'])}" + (
+            f" ({int(row['failed'])} failed)" if row["failed"] else "")]
+        cells += [_fmt(row[f"{k}_mean"], row[f"{k}_std"], fmt) for _, k, fmt in labels]
+        rows.append(cells)
+    seeds = sorted({r["seed"] for r in result.records}, key=lambda s: (s is None, s))
+    notes = [f"{result.strategy}: mean ± std (sample std) over "
+             + (f"seeds {seeds}" if seeds != [None] else "one run per point")
+             + "; the 95% CI half-width (1.96 std / sqrt(n)) of each metric is in the results.",
+             f"{len(result.records) + len(result.failures)} tasks"
+             + (" (+1 reference run)" if result.baseline is not None else "")
+             + f" on {result.backend} with {result.workers} workers in {result.seconds:.0f} s."]
+    if result.baseline is not None:
+        bm = result.baseline["metrics"]
+        notes.append(f"{result.baseline['strategy']} (reference): total return {pct(bm['total_return'])}, "
+                     f"max drawdown {pct(bm['max_drawdown'])}, Sharpe {num(bm['sharpe'])}, downside dev. "
+                     f"{pct(bm['downside_deviation'])}, daily turnover {pct(bm['turnover'])}.")
+    header = [*result.columns, "Runs"] + [lab for lab, _, _ in labels]
+    tables = [Table(f"Sweep - {result.strategy} over {', '.join(result.params) or 'seeds'}", header, rows, notes)]
+    if result.failures:
+        frows = [[str(f["task_id"]), f["strategy"], point_label(f["overrides"]),
+                  "" if f["seed"] is None else str(f["seed"]), f["error"]] for f in result.failures]
+        tables.append(Table("Sweep - failed tasks", ["Task", "Strategy", "Parameters", "Seed", "Error"], frows,
+                            [f"{len(result.failures)} of {len(result.records) + len(result.failures)} tasks "
+                             "failed; the tables above use the others."]))
+    if result.significance:
+        for label, comp in result.significance.items():
+            tables.append(significance_table(comp, title=f"Significance - {result.strategy} ({label}) vs "
+                                                          f"{comp['b']} over the test period"))
+    return tables

@@ -1,0 +1,41 @@
+"""Allowed values of every string option, in one place.
+
+Each tuple is the single list of what a YAML value, a Backtrader param or an allocator argument
+may be; the config schema derives its pydantic ``Literal`` types from these tuples
+(``Literal[SCHEDULES]``) and the runtime checks of strategies, analyzers and allocators test
+membership in the same tuples, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from bt_lstm_mvo.errors import ConfigError
+
+#: rebalance schedules by name (an integer N, every N bars, is allowed too)
+SCHEDULES = ("daily", "weekly", "monthly", "quarterly", "never")
+#: when a rebalance decided at a bar's close fills
+EXECUTIONS = ("close", "next_open")
+#: what a strategy does when its allocator fails
+FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
+#: Sortino ratio definitions
+SORTINO_VARIANTS = ("standard", "paper")
+#: data sources of the runner
+SOURCES = ("synthetic", "csv", "yahoo")
+#: how calendars of assets trading on different days are joined
+CALENDAR_POLICIES = ("intersection", "union")
+#: mean-variance objectives, expected-return and covariance estimators
+MVO_OBJECTIVES = ("max_sharpe", "min_volatility")
+MVO_EXPECTED_RETURNS = ("mean_historical", "arithmetic")
+MVO_COVARIANCES = ("sample", "ledoit_wolf")
+#: runner modes
+MODES = ("backtest", "notebook_replication")
+#: sweep backends
+SWEEP_BACKENDS = ("loky", "ray")
+#: block bootstrap schemes of the significance tests
+BOOTSTRAP_METHODS = ("circular", "stationary")
+
+
+def check_choice(value, allowed: tuple, name: str) -> str:
+    """``value`` if it is one of ``allowed``; else a ConfigError naming ``name`` and the value."""
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise ConfigError(f"{name}: must be one of {list(allowed)}, got {value!r}")

@@ -1,0 +1,227 @@
+"""Running a config: the same feeds, cash and commission for every strategy.
+
+config -> market (load, validate, align) -> split -> one fresh Cerebro per strategy (and per
+seed), each with the plugin's analyzers attached over the test period -> buy-and-hold
+reference lines. Every figure reported later is read from those analyzers
+(:mod:`bt_lstm_mvo.experiment.summary`); turning results into files lives in
+:mod:`bt_lstm_mvo.experiment.report`.
+
+``run_backtest`` is the unit of work: given the market, one strategy config, the broker config
+and the first trading date, it builds a fresh Cerebro, runs it and returns a
+:class:`BacktestResult` made of pandas objects and plain dicts (picklable, so it can come back
+from a worker process).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import backtrader as bt
+import pandas as pd
+
+from bt_lstm_mvo.analyzers import PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow
+from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
+from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
+from bt_lstm_mvo.experiment.split import test_start
+from bt_lstm_mvo.experiment.summary import run_metrics
+from bt_lstm_mvo.feeds.market import Market, load_market
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BacktestResult:
+    """What one run produced. ``returns`` (test period only, from ``trade_start``) are the
+    ``PaperMetrics`` analyzer's own series; ``analyzers`` holds every analyzer's output."""
+
+    name: str
+    kind: str
+    seed: int | None
+    values: pd.Series  # portfolio value at each bar's close (whole run, warm-up included)
+    returns: pd.Series  # daily returns over the test period (PaperMetrics.portfolio_returns())
+    weights_held: pd.DataFrame  # held weights at each close of the test period, before trades
+    weights_target: pd.DataFrame  # target weights on rebalance dates
+    rebalances: list[dict]
+    fills: list[dict]
+    order_failures: list[dict]
+    fallbacks: list[dict]
+    fits: list[dict]
+    trade_start: pd.Timestamp
+    seconds: float
+    cash: float
+    allocator: dict = field(default_factory=dict)
+    analyzers: dict = field(default_factory=dict)
+
+    def metrics(self) -> dict:
+        """The run's figures, read from its analyzers (:func:`~bt_lstm_mvo.experiment.summary.run_metrics`)."""
+        return run_metrics(self.analyzers, self.cash)
+
+    @property
+    def periods_per_year(self) -> float | None:
+        return self.analyzers["paper_metrics"]["periods_per_year"]
+
+
+@dataclass
+class ExperimentResult:
+    config: ExperimentConfig
+    market: Market
+    trade_start: pd.Timestamp
+    runs: dict[str, list[BacktestResult]] = field(default_factory=dict)  # name -> one per seed
+    benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
+
+    def primary(self, name: str) -> BacktestResult:
+        """The first seed's run of a strategy (the one plotted)."""
+        return self.runs[name][0]
+
+    @property
+    def periods_per_year(self) -> float | None:
+        """The annualisation factor the analyzers used (the same for every run of one market)."""
+        first = next(iter(self.runs.values()))[0]
+        return first.periods_per_year
+
+
+def market_for(cfg: ExperimentConfig, data_dir: str | Path | None = None) -> Market:
+    d = cfg.data
+    folder = data_dir if data_dir is not None else d.data_dir
+    if d.source != "synthetic" and folder is None:
+        raise ConfigError("data.data_dir: required for source 'csv'/'yahoo'; set it or pass --data-dir")
+    return load_market(d.tickers, source=d.source, data_dir=folder, start=d.start, end=d.end,
+                       calendar=d.calendar, adjust=d.adjust, seed=d.seed)
+
+
+def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestamp) -> None:
+    """Rules that need the data: every strategy has the history its allocator asks for
+    (:meth:`~bt_lstm_mvo.allocators.base.Allocator.min_history_rows`) before the test start."""
+    train_bars = int((market.index < start).sum()) + 1  # the first fit also sees the start bar
+    for name, spec in cfg.strategies.items():
+        if spec.fit_window is not None and spec.fit_window > train_bars:
+            raise ConfigError(
+                f"strategies.{name}.fit_window: {spec.fit_window} bars is longer than the {train_bars} "
+                f"training bars available before {start.date()}"
+            )
+        need = build_allocator(spec, progress=False).min_history_rows(len(market.tickers))
+        have = train_bars if spec.fit_window is None else spec.fit_window
+        if need > have:
+            raise ConfigError(
+                f"strategies.{name}: needs at least {need} training bars, the data has {have} "
+                f"before the test start {start.date()}; use a longer date range or a later split"
+            )
+
+
+def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
+    """The plugin's analyzers added to every run (name -> (class, kwargs)), over the test period.
+
+    ``periods_per_year`` is passed through as configured (``None``: the analyzers measure it by
+    the plugin's one rule, :mod:`bt_lstm_mvo.periods`), so a plain cerebro with the same params
+    gives the same numbers.
+    """
+    a = cfg.analysis
+    ppy = a.periods_per_year
+    windows = {k: (str(v[0]), str(v[1])) for k, v in a.stress_windows.items()}
+    return {
+        "paper_metrics": (PaperMetrics, {"since": start, "sortino_variant": a.sortino_variant,
+                                         "periods_per_year": ppy}),
+        "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
+        "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy}),
+    }
+
+
+def alpha_spec(cfg: ExperimentConfig, start: pd.Timestamp, benchmark: pd.Series) -> dict:
+    """A ``RollingAlpha`` against another run's test returns (the paper's Table 2)."""
+    return {"alpha": (RollingAlpha, {"since": start, "benchmark_returns": benchmark,
+                                     "n_windows": cfg.analysis.alpha_windows,
+                                     "periods_per_year": cfg.analysis.periods_per_year})}
+
+
+def run_backtest(
+    market: Market,
+    name: str,
+    spec,
+    broker,
+    trade_start: pd.Timestamp,
+    seed: int | None = None,
+    progress: bool = False,
+    analyzers: dict | None = None,
+) -> BacktestResult:
+    """Run strategy ``spec`` on ``market``; trading starts at ``trade_start`` (earlier bars warm up).
+
+    ``analyzers`` maps a name to ``(AnalyzerClass, kwargs)`` and must include ``paper_metrics``
+    and ``portfolio`` (:func:`analyzer_specs`); every ``get_analysis()`` is kept.
+    """
+    t0 = time.perf_counter()
+    allocator = build_allocator(spec, seed=seed, progress=progress)
+    cerebro = bt.Cerebro(cheat_on_open=broker.execution == "next_open", stdstats=False)
+    market.add_to(cerebro)
+    cerebro.broker.setcash(float(broker.cash))
+    cerebro.broker.addcommissioninfo(ProportionalCommission(commission=float(broker.commission)))
+    cerebro.addstrategy(AllocationStrategy, **strategy_kwargs(spec, broker, trade_start, allocator))
+    for aname, (acls, akw) in (analyzers or {}).items():
+        cerebro.addanalyzer(acls, _name=aname, **akw)
+    strat = cerebro.run()[0]
+
+    dates = pd.DatetimeIndex([pd.Timestamp(b["date"]) for b in strat.bars])
+    values = pd.Series([b["value"] for b in strat.bars], index=dates, name=name)
+    held = pd.DataFrame([b["held"] for b in strat.bars], index=dates)
+    held = held[held.index >= trade_start]
+    target = pd.DataFrame([r["target"] for r in strat.rebalances],
+                          index=pd.DatetimeIndex([pd.Timestamp(r["date"]) for r in strat.rebalances]))
+    analysis = {a: strat.analyzers.getbyname(a).get_analysis() for a in (analyzers or {})}
+    returns = strat.analyzers.getbyname("paper_metrics").portfolio_returns().rename(name)
+    return BacktestResult(
+        name=name, kind=spec.kind, seed=seed, values=values, returns=returns,
+        weights_held=held, weights_target=target, rebalances=strat.rebalances, fills=strat.fills,
+        order_failures=strat.order_failures,
+        fallbacks=list(strat.fallbacks) + list(getattr(strat.allocator, "fallbacks_", []) or []),
+        fits=strat.fits, trade_start=pd.Timestamp(trade_start), seconds=time.perf_counter() - t0,
+        cash=float(broker.cash), allocator=strat.allocator.describe(), analyzers=analysis,
+    )
+
+
+def _run_order(cfg: ExperimentConfig) -> list[str]:
+    """Strategy names in run order: the alpha pair's benchmark before the strategy measured
+    against it (its returns feed that strategy's ``RollingAlpha``); otherwise config order."""
+    names = list(cfg.strategies)
+    pair = cfg.analysis.alpha_pair
+    if pair is not None:
+        names.remove(pair[1])
+        names.insert(names.index(pair[0]), pair[1])
+    return names
+
+
+def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
+                   stage=lambda msg: None) -> ExperimentResult:
+    import torch
+
+    torch.set_num_threads(cfg.runtime.torch_threads)
+    stage(f"loading data ({cfg.data.source})")
+    market = market_for(cfg, data_dir)
+    start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
+    check_against_data(cfg, market, start)
+    stage(f"{len(market.tickers)} tickers, {len(market.index)} bars {market.index[0].date()}.."
+          f"{market.index[-1].date()} ({market.calendar} calendar); test from {start.date()}")
+    result = ExperimentResult(cfg, market, start)
+    analyzers = analyzer_specs(cfg, start)
+    pair = cfg.analysis.alpha_pair
+    runs: dict[str, list[BacktestResult]] = {}
+    for name in _run_order(cfg):
+        spec = cfg.strategies[name]
+        extra = alpha_spec(cfg, start, runs[pair[1]][0].returns) if pair and name == pair[0] else {}
+        runs[name] = []
+        for seed in seeds_of(spec):
+            stage(f"running {name}" + (f" (seed {seed})" if seed is not None else ""))
+            runs[name].append(run_backtest(market, name, spec, cfg.broker, start, seed=seed,
+                                           progress=progress, analyzers={**analyzers, **extra}))
+    result.runs = {name: runs[name] for name in cfg.strategies}
+    if cfg.buy_and_hold_benchmarks:
+        for ticker in market.tickers:
+            stage(f"running buy-and-hold {ticker}")
+            spec = StrategyConfig(kind="buy_and_hold", asset=ticker, schedule="never")
+            result.benchmarks[ticker] = run_backtest(market, f"hold {ticker}", spec, cfg.broker, start,
+                                                     analyzers=analyzers)
+    return result
