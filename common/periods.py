@@ -24,8 +24,11 @@ import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError, DataError
 
+#: conventional bars per year of a US exchange calendar (business days) and of crypto (every day)
+EQUITY_BARS_PER_YEAR = 252
+CRYPTO_BARS_PER_YEAR = 365
 #: standard calendars a measured bars-per-year figure is snapped to when within 10% (MVO only)
-STANDARD_PERIODS_PER_YEAR = (252, 365, 52, 12)
+STANDARD_PERIODS_PER_YEAR = (EQUITY_BARS_PER_YEAR, CRYPTO_BARS_PER_YEAR, 52, 12)
 DAYS_PER_YEAR = 365.25
 
 

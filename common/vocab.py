@@ -30,6 +30,9 @@ MVO_COVARIANCES = ("sample", "ledoit_wolf")
 MODES = ("backtest", "notebook_replication")
 #: sweep backends
 SWEEP_BACKENDS = ("loky", "ray")
+#: LSTM training losses and devices
+LOSS_KINDS = ("paper", "notebook", "sharpe", "sortino")
+DEVICES = ("auto", "cpu", "cuda")
 #: block bootstrap schemes of the significance tests
 BOOTSTRAP_METHODS = ("circular", "stationary")
 

@@ -23,15 +23,9 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-try:
-    from bt_lstm_mvo.analyzers import PaperMetrics, RollingAlpha, SortinoRatio, StressWindow
-    from bt_lstm_mvo.paths import shared_data_dir
-    from bt_lstm_mvo.strategies.commission import ProportionalCommission
-except ImportError:  # running from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bt_lstm_mvo.analyzers import PaperMetrics, RollingAlpha, SortinoRatio, StressWindow
-    from bt_lstm_mvo.paths import shared_data_dir
-    from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.analyzers import PaperMetrics, RollingAlpha, SortinoRatio, StressWindow
+from bt_lstm_mvo.paths import shared_data_dir
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
 
 
 def load_yahoo_csv(path: Path, start: str, end: str) -> pd.DataFrame:

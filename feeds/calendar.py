@@ -16,8 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError, DataError
-
-CALENDAR_POLICIES = ("intersection", "union")
+from bt_lstm_mvo.vocab import CALENDAR_POLICIES
 
 
 def filter_dates(frames: dict[str, pd.DataFrame], start=None, end=None) -> dict[str, pd.DataFrame]:
@@ -85,12 +84,3 @@ def align(frames: dict[str, pd.DataFrame], policy: str = "intersection") -> dict
         re["Tradable"] = tradable
         out[t] = re.loc[union]
     return out
-
-
-def periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Bars per calendar year measured from the aligned dates (about 252 or 365)."""
-    idx = pd.DatetimeIndex(index)
-    if len(idx) < 2:
-        return 252.0
-    span_days = (idx[-1] - idx[0]).days
-    return (len(idx) - 1) / (span_days / 365.25) if span_days > 0 else 252.0

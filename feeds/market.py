@@ -18,8 +18,8 @@ from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.feeds import calendar as cal
 from bt_lstm_mvo.feeds.bt_feeds import add_frames
 from bt_lstm_mvo.feeds.csv_source import load_csv_folder
-
-SOURCES = ("csv", "synthetic", "yahoo")
+from bt_lstm_mvo.periods import periods_per_year_from_index
+from bt_lstm_mvo.vocab import CALENDAR_POLICIES, SOURCES
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Market:
         return pd.DataFrame({t: f["Close"] for t, f in self.frames.items()})
 
     def periods_per_year(self) -> float:
-        return cal.periods_per_year(self.index)
+        return periods_per_year_from_index(self.index)
 
     def add_to(self, cerebro: bt.Cerebro):
         """Add one Backtrader feed per ticker, named by ticker."""
@@ -98,8 +98,8 @@ def load_market(
         raise ConfigError(f"tickers: {dupes} listed more than once; each ticker must appear once")
     if source not in SOURCES:
         raise ConfigError(f"data.source: must be one of {list(SOURCES)}, got {source!r}")
-    if calendar not in cal.CALENDAR_POLICIES:
-        raise ConfigError(f"data.calendar: must be one of {list(cal.CALENDAR_POLICIES)}, got {calendar!r}")
+    if calendar not in CALENDAR_POLICIES:
+        raise ConfigError(f"data.calendar: must be one of {list(CALENDAR_POLICIES)}, got {calendar!r}")
 
     if source == "synthetic":
         from bt_lstm_mvo.feeds.synthetic import SYNTHETIC_LABEL, generate_market

@@ -82,6 +82,7 @@ from scipy import stats
 
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.feeds import synthetic_params as _cal
+from bt_lstm_mvo.periods import EQUITY_BARS_PER_YEAR
 
 SYNTHETIC_LABEL = "synthetic market (seeded generator, not real prices)"
 SUPPORTED_TICKERS = tuple(_cal.TICKERS)
@@ -111,7 +112,6 @@ GENERIC_LOADING_RANGE = (0.3, 0.8)  # one-factor correlation loadings, uniform
 GENERIC_T_DF = 5.0  # common Student-t degrees of freedom (between the calibrated equities' 5 and 7)
 GENERIC_PRICE_RANGE = (10.0, 500.0)  # start prices, log-uniform
 GENERIC_MEDIAN_VOLUME = 1e6  # shares a day
-EQUITY_PERIODS, CRYPTO_PERIODS = 252, 365
 
 
 @dataclass(frozen=True)
@@ -435,11 +435,11 @@ def generic_params(rng: np.random.Generator, n_assets: int) -> tuple[AssetParams
     loadings = rng.uniform(*GENERIC_LOADING_RANGE, n_assets)
     lo, hi = np.log(GENERIC_PRICE_RANGE)
     start_price = np.exp(rng.uniform(lo, hi, n_assets))
-    sigma = ann_vol / np.sqrt(EQUITY_PERIODS)
+    sigma = ann_vol / np.sqrt(EQUITY_BARS_PER_YEAR)
     shape = _generic_shape()
     ones = np.ones(n_assets)
     params = AssetParams(
-        mu=ann_mean / EQUITY_PERIODS,
+        mu=ann_mean / EQUITY_BARS_PER_YEAR,
         sigma=sigma,
         t_df=GENERIC_T_DF * ones,
         loading=loadings / loadings.max(),

@@ -35,23 +35,19 @@ import argparse
 import datetime as _dt
 import hashlib
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # allow `python scripts/calibrate_synthetic.py` from anywhere
-    sys.path.insert(0, str(REPO_ROOT))
 
 from bt_lstm_mvo.errors import DataError  # noqa: E402
 from bt_lstm_mvo.paths import shared_data_dir  # noqa: E402
+from bt_lstm_mvo.periods import CRYPTO_BARS_PER_YEAR, EQUITY_BARS_PER_YEAR  # noqa: E402
 
 TICKERS = ("BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA")
 WINDOW = ("2019-01-01", "2024-12-31")
-CRYPTO_PERIODS = 365  # crypto trades every calendar day
-EQUITY_PERIODS = 252  # conventional number of business days a year
 EWMA_LAMBDA = 0.94  # RiskMetrics daily decay
 T_DF_MIN = 4.5  # keep the innovations' kurtosis finite (needs df > 4) with a margin
 T_DF_MAX = 30.0  # beyond ~30 a Student-t is practically normal
@@ -65,7 +61,7 @@ def is_crypto(ticker: str) -> bool:
 
 
 def periods_per_year(ticker: str) -> int:
-    return CRYPTO_PERIODS if is_crypto(ticker) else EQUITY_PERIODS
+    return CRYPTO_BARS_PER_YEAR if is_crypto(ticker) else EQUITY_BARS_PER_YEAR
 
 
 def read_prices(data_dir: Path, ticker: str, window: tuple[str, str] = WINDOW) -> pd.DataFrame:

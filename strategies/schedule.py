@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.vocab import SCHEDULES
 
-NAMED = ("daily", "weekly", "monthly", "quarterly", "never")
+NAMED = SCHEDULES
 
 
 def check_schedule(schedule, name: str = "schedule"):

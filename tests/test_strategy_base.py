@@ -157,6 +157,17 @@ def test_failure_policies_are_recorded():
     assert s.rebalances[0]["target"]["C"] == pytest.approx(1 / 3)
 
 
+class Buggy(Allocator):
+    def allocate(self, history):
+        return history["no such column"]  # a programming error, not a failure to decide
+
+
+def test_failure_policies_do_not_swallow_programming_errors():
+    frames = synthetic_frames(n=20)
+    with pytest.raises(KeyError, match="no such column"):
+        run(frames, allocator=Buggy(), on_failure="equal_weight")
+
+
 class Bad(Allocator):
     def allocate(self, history):
         return pd.Series([0.8, 0.8, 0.0], index=history.columns)

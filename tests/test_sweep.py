@@ -134,7 +134,8 @@ def test_real_local_ray_instance_gives_the_loky_numbers(loky2):
                            "(did you mean 'lstm'?)"),
     ({"compare_to": "mvx"}, "compare_to 'mvx' is not a strategy of this config (did you mean 'mvo'?)"),
     ({"grid": {"params.lamda_penalty": [1]}},
-     "grid point params.lamda_penalty=1: params: lamda_penalty: unknown lstm parameter (did you mean 'lambda_penalty'?)"),
+     "grid point params.lamda_penalty=1: params: lamda_penalty: unknown lstm parameter "
+     "(did you mean 'lambda_penalty'?)"),
     ({"grid": {"shedule": ["daily"]}}, "sweep.grid: grid 'shedule': 'shedule' is not a sweepable "
                                        "strategy field (did you mean 'schedule'?)"),
     ({"grid": {"params.lambda_penalty": [10, -1]}},

@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass, fields
 
 from bt_lstm_mvo.allocators.lstm.features import FeatureSpec
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.vocab import DEVICES, LOSS_KINDS
 
-LOSS_KINDS: tuple[str, ...] = ("paper", "notebook", "sharpe", "sortino")
-DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 #: fields that define the network (must match when a checkpoint is loaded)
 MODEL_FIELDS: tuple[str, ...] = ("hidden_size", "num_layers", "dropout", "max_weight")
 #: fields that define the features (must match when a checkpoint is loaded)

@@ -31,6 +31,7 @@ from bt_lstm_mvo.errors import DataError
 from bt_lstm_mvo.experiment.paper.published import PAPER_TICKERS
 from bt_lstm_mvo.feeds.csv_source import load_adjusted_closes
 from bt_lstm_mvo.paths import shared_data_dir
+from bt_lstm_mvo.periods import EQUITY_BARS_PER_YEAR
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ TRAIN_FRACTION = 0.8
 RSI_COM = 13
 VOL_WINDOW = 20
 FEE_RATE = 0.001
-TRADING_DAYS = 252
+TRADING_DAYS = EQUITY_BARS_PER_YEAR  # the notebook annualises with 252
 
 RESULT_KEYS = (
     "weights",
