@@ -25,7 +25,6 @@ else (a ``TypeError``, ``KeyError``...) is a bug and propagates.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -137,6 +136,4 @@ def validate_weights(weights, assets, source: str = "allocator") -> pd.Series:
     total = float(w.sum())
     if total > 1.0:  # rounding only (checked above): rescale to exactly 1
         w = w / total
-    if not math.isfinite(total):
-        raise AllocationError(f"{source}: weights sum is not finite")
     return w

@@ -88,11 +88,9 @@ class PortfolioWeights(bt.Analyzer):
 
     def stop(self):
         dates = sorted(self._held)
-        fallback_value = max(self._value_by_date.values()) if self._value_by_date else None
-        turnover_by_date = {
-            d: traded / self._value_by_date.get(d, fallback_value)
-            for d, traded in self._traded_by_date.items() if self._counted(d) and fallback_value
-        }
+        # every fill is dated on a bar this analyzer saw (its next() records that bar's value)
+        turnover_by_date = {d: traded / self._value_by_date[d]
+                            for d, traded in self._traded_by_date.items() if self._counted(d)}
         total = float(sum(turnover_by_date.values()))
         n = sum(1 for d in dates if self.since is None or d > self.since)
         ppy = self.configured_periods_per_year
