@@ -585,6 +585,9 @@ def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchma
     raw["data"]["source"] = "csv"
     raw["data"]["data_dir"] = str(data_dir if data_dir is not None else shared_data_dir())
     raw["strategies"] = strategies
+    pair = (raw.get("analysis") or {}).get("alpha_pair")
+    if pair and any(name not in strategies for name in pair):  # Table 2 needs both strategies
+        raw["analysis"]["alpha_pair"] = None
     raw["buy_and_hold_benchmarks"] = benchmarks
     if sweep is not None:
         raw["sweep"] = sweep

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bt_lstm_mvo.errors import PluginError
+from bt_lstm_mvo.errors import ConfigError, PluginError
 from bt_lstm_mvo.experiment.config import load_config
 from bt_lstm_mvo.experiment.report.files import write_outputs
 from bt_lstm_mvo.experiment.report.results import collect
@@ -31,8 +31,6 @@ def run_cli(args) -> int:
     t0 = time.perf_counter()
     out = Path(args.out) if args.out else (Path(cfg.output.dir) if cfg.output.dir else default_out(cfg.name))
     if out.exists():
-        from bt_lstm_mvo.errors import ConfigError
-
         raise ConfigError(f"--out: {out} already exists; choose a new folder (results are never overwritten)")
 
     def stage(msg):
@@ -69,7 +67,6 @@ def run_cli(args) -> int:
 def _replication(cfg, args, out: Path, stage) -> int:
     import torch
 
-    from bt_lstm_mvo.errors import ConfigError
     from bt_lstm_mvo.experiment.paper.replication_mode import (
         replication_tables,
         run_notebook_replication,

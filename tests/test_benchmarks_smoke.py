@@ -120,3 +120,13 @@ def test_report_renders(results):
 def test_cli_flags():
     args = parse_args(["--quick", "--skip-e2e", "--out", "x.md"])
     assert args.quick and args.skip_e2e and args.out == "x.md"
+
+
+@pytest.mark.realdata
+def test_paper_config_variants_validate(data_dir):
+    """The benchmark's modified configs/paper.yaml (one strategy, a sweep) is a valid config."""
+    from benchmarks import cases
+
+    cfg = cases._paper_config({"lstm": {"kind": "lstm", "seeds": [0]}}, data_dir,
+                              sweep={"strategy": "lstm", "grid": {"params.lambda_penalty": [0, 50]}}, benchmarks=False)
+    assert cfg.analysis.alpha_pair is None and list(cfg.strategies) == ["lstm"]
