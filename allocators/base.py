@@ -60,6 +60,11 @@ class Allocator(ABC):
         when no fit is required). The runner checks it against the training bars."""
         return 1
 
+    def check_universe(self, n_assets: int) -> None:
+        """Raise a ConfigError when this allocator cannot work on ``n_assets`` assets (a cap that
+        cannot sum to 1, a network too large to build). The runner calls it before any run."""
+        return None
+
     def describe(self) -> dict:
         """Plain, JSON-able description used in reports."""
         return {"allocator": type(self).__name__}
@@ -113,14 +118,18 @@ def validate_weights(weights, assets, source: str = "allocator") -> pd.Series:
         raise AllocationError(
             f"{source}: weights name unknown assets {unknown}; known assets are {assets}"
         )
-    w = weights.reindex(assets).fillna(0.0).astype(float)
-    values = w.to_numpy()
-    bad = ~np.isfinite(values)
-    if bad.any():
-        first = w.index[bad][0]
+    try:
+        given = weights.astype(float)
+    except (TypeError, ValueError):
+        raise AllocationError(f"{source}: weights must be numbers, got {weights.to_dict()!r}") from None
+    bad = ~np.isfinite(given.to_numpy())
+    if bad.any():  # checked before unnamed assets are filled with 0, so a NaN is never read as 0
+        first = given.index[bad][0]
         raise AllocationError(
-            f"{source}: weight of {first} is {weights[first]!r}; weights must be finite"
+            f"{source}: weight of {first} is {float(given[first])!r}; weights must be finite"
         )
+    w = given.reindex(assets).fillna(0.0)
+    values = w.to_numpy()
     neg = values < -WEIGHT_TOL
     if neg.any():
         first = w.index[neg][0]

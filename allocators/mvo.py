@@ -226,6 +226,10 @@ class MVOAllocator(Allocator):
         self.n_returns_ = len(returns)
         return self
 
+    def check_universe(self, n_assets: int) -> None:
+        """The weight bounds (and ``max_weight``) can sum to 1 over ``n_assets``."""
+        self._bounds(n_assets)
+
     def min_history_rows(self, n_assets: int) -> int:
         """Assets + 1 price rows (the covariance of n assets needs n returns), or the
         ``estimation_window`` when that is longer."""

@@ -16,8 +16,8 @@ dates), :mod:`~bt_lstm_mvo.jsonsafe` and :mod:`~bt_lstm_mvo.paths`. Importing it
 backtrader nor torch.
 """
 
-from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError, PluginError
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError, OutputError, PluginError
 
 __version__ = "0.2.0"
 
-__all__ = ["AllocationError", "ConfigError", "DataError", "PluginError", "__version__"]
+__all__ = ["AllocationError", "ConfigError", "DataError", "OutputError", "PluginError", "__version__"]

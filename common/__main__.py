@@ -2,6 +2,6 @@
 
 import sys
 
-from bt_lstm_mvo.experiment.cli import main
+from bt_lstm_mvo.launcher import main
 
 sys.exit(main())

@@ -20,3 +20,7 @@ class DataError(PluginError, ValueError):
 
 class AllocationError(PluginError, ValueError):
     """An allocator could not produce valid weights (or produced invalid ones)."""
+
+
+class OutputError(PluginError, OSError):
+    """Results could not be written (a full disk, a folder that went away); nothing complete-looking is left."""

@@ -2,7 +2,8 @@
 ``python runner.py CONFIG`` are this one function, :func:`main`.
 
 Exit codes: 0 success; 2 bad config or data (one clear message on stderr, no traceback);
-130 interrupted. Anything else is a bug and keeps its traceback.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM); in both cases no complete-looking output is
+left. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 
 from bt_lstm_mvo.errors import ConfigError, PluginError
 from bt_lstm_mvo.experiment.config import load_config
-from bt_lstm_mvo.experiment.report.files import write_outputs
+from bt_lstm_mvo.experiment.report.files import release_output, reserve_output, write_outputs
 from bt_lstm_mvo.experiment.report.results import collect
 from bt_lstm_mvo.experiment.report.tables import table1
 from bt_lstm_mvo.experiment.run import run_experiment
+from bt_lstm_mvo.signals import install_sigterm, interrupted, restore_sigterm
+from bt_lstm_mvo.text import one_line
 
 
 def default_out(name: str) -> Path:
@@ -26,12 +29,27 @@ def default_out(name: str) -> Path:
     return Path("results") / f"{name}-{stamp}"
 
 
+def output_folder(args, cfg) -> tuple[Path, str]:
+    """Where the results go, and the name of the setting that said so (for error messages)."""
+    if args.out:
+        return Path(args.out), "--out"
+    if cfg.output.dir:
+        return Path(cfg.output.dir), "output.dir"
+    return default_out(cfg.name), "name"
+
+
 def run_cli(args) -> int:
     cfg = load_config(args.config)
+    out, field = output_folder(args, cfg)
+    lock = reserve_output(out, field)
+    try:
+        return _run(cfg, args, out)
+    finally:
+        release_output(lock)
+
+
+def _run(cfg, args, out: Path) -> int:
     t0 = time.perf_counter()
-    out = Path(args.out) if args.out else (Path(cfg.output.dir) if cfg.output.dir else default_out(cfg.name))
-    if out.exists():
-        raise ConfigError(f"--out: {out} already exists; choose a new folder (results are never overwritten)")
 
     def stage(msg):
         if not args.quiet:
@@ -106,14 +124,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Run the command line; returns the exit code."""
     args = parse_args(argv)
+    previous = install_sigterm()
     try:
         return run_cli(args)
     except PluginError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: no complete results were written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (launcher.Terminated)
+        return interrupted(exc)
+    finally:
+        restore_sigterm(previous)
 
 
 __all__ = ["main", "parse_args", "run_cli"]

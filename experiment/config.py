@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.registry import KIND_NAMES, KINDS, allocator_problem, kind_field_problem
+from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE
+from bt_lstm_mvo.files import read_bytes
+from bt_lstm_mvo.names import check_name, check_ticker
+from bt_lstm_mvo.text import one_line, short_repr
 from bt_lstm_mvo.vocab import (
     CALENDAR_POLICIES,
     EXECUTIONS,
@@ -36,7 +40,21 @@ Schedule = Literal[SCHEDULES] | Annotated[int, Field(ge=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Unknown keys are errors, ``inf``/``nan`` are never numbers, and YAML's loose scalars are
+    not coerced: ``true`` is not the integer 1, and ``0`` is not the date 1970-01-01."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_loose_scalars(cls, value, info):
+        annotation = str(cls.model_fields[info.field_name].annotation)
+        if isinstance(value, bool) and "bool" not in annotation and "Any" not in annotation:
+            raise ValueError(f"must not be a boolean, got {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and "date" in annotation \
+                and "int" not in annotation and "float" not in annotation:
+            raise ValueError(f"must be a date such as 2021-07-20, got {value!r}")
+        return value
 
 
 class DataConfig(_Strict):
@@ -51,6 +69,15 @@ class DataConfig(_Strict):
     adjust: bool = True
     data_dir: str | None = None
     seed: int = 42
+
+    max_daily_move: float | None = Field(DEFAULT_MAX_DAILY_MOVE, gt=1.0)
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, v):
+        for t in v:
+            check_ticker(t, "tickers")
+        return v
 
     @model_validator(mode="after")
     def _dates(self):
@@ -70,6 +97,9 @@ class SplitConfig(_Strict):
     @model_validator(mode="after")
     def _one(self):
         if self.test_start is not None:
+            if "train_fraction" in self.model_fields_set and self.train_fraction is not None:
+                raise ValueError(f"set train_fraction ({self.train_fraction}) or test_start ({self.test_start}), "
+                                 "not both: they say different things")
             self.train_fraction = None
         return self
 
@@ -116,6 +146,15 @@ class AnalysisConfig(_Strict):
     stress_windows: dict[str, tuple[dt.date, dt.date]] = Field(
         default_factory=lambda: {"2022": (dt.date(2022, 1, 1), dt.date(2022, 12, 31))}
     )
+
+    @field_validator("stress_windows", mode="before")
+    @classmethod
+    def _window_dates(cls, v):
+        for name, pair in (v.items() if isinstance(v, dict) else ()):
+            for end in pair if isinstance(pair, (list, tuple)) else ():
+                if isinstance(end, (bool, int, float)):
+                    raise ValueError(f"stress window {name!r}: {end!r} is not a date such as 2022-01-01")
+        return v
 
     @field_validator("stress_windows")
     @classmethod
@@ -233,6 +272,19 @@ class ExperimentConfig(_Strict):
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     sweep: SweepConfig | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return check_name(v, "name")
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _strategy_names(cls, v):
+        if isinstance(v, dict):
+            for key in v:
+                check_name(key, "strategies")
+        return v
+
     @field_validator("sweep")
     @classmethod
     def _sweep(cls, v, info):
@@ -269,7 +321,7 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
         if isinstance(part, int):
             continue
         if model is StrategyConfig and part not in StrategyConfig.model_fields:
-            return None  # a strategy name level
+            continue  # the strategy-name level of ``strategies.<name>``
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return model
@@ -285,49 +337,140 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
     return model
 
 
+#: what a config file may be: its size, how far its YAML aliases may expand, how deep it may nest
+MAX_CONFIG_BYTES = 1_000_000
+MAX_EXPANDED_NODES = 200_000
+MAX_DEPTH = 40
+
+
 def _format_error(err: dict, source: str) -> str:
     loc = tuple(err.get("loc", ()))
     path = ".".join(str(p) for p in loc) or "(top level)"
-    value = err.get("input")
     if err.get("type") == "extra_forbidden":
         owner = _model_for(loc[:-1]) or ExperimentConfig
         fields = list(getattr(owner, "model_fields", {}))
         close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(fields)})"
         return f"{source}: {path}: unknown key{hint}"
-    msg = err.get("msg", "invalid value")
+    msg = one_line(err.get("msg", "invalid value"))
     if err.get("type") == "value_error":  # our own validators' messages name the field and value
         msg = msg.removeprefix("Value error, ")
         return f"{source}: {msg}" if not loc else f"{source}: {path}: {msg}"
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return f"{source}: {path}: {msg}; got {shown}"
+    return f"{source}: {path}: {msg}; got {short_repr(err.get('input'))}"
+
+
+def _first_errors(errors: list[dict]) -> list[dict]:
+    """One error per field: a union (``schedule``: a name or an integer) fails once per member,
+    and pydantic appends the member to the location; merge those into one message."""
+    merged: dict[tuple, dict] = {}
+    for e in errors:
+        loc = tuple(p for p in e.get("loc", ()) if not (isinstance(p, str) and (
+            p.startswith(("literal[", "constrained-", "function-")) or p in ("int", "float", "str", "date"))))
+        if loc in merged:
+            if e["msg"] not in merged[loc]["msg"]:
+                merged[loc]["msg"] = f"{merged[loc]['msg']}, or {e['msg'][0].lower()}{e['msg'][1:]}"
+            continue
+        merged[loc] = {**e, "loc": loc}
+    return list(merged.values())
 
 
 def parse_config(raw: dict, source: str = "config") -> ExperimentConfig:
-    """Validate a config mapping; raise ConfigError with one clear line per problem."""
+    """Validate a config mapping; raise ConfigError with one clear line (the first problem, and
+    how many more there are)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
     try:
         cfg = ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
-        lines = [_format_error(e, source) for e in exc.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        errors = _first_errors(exc.errors())
+        line = _format_error(errors[0], source)
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ConfigError(line + more) from None
     check_allocator_params(cfg, source)
     return cfg
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader; documents are checked as node graphs before anything is built."""
+
+
+def _check_yaml_nodes(root, source: str) -> None:
+    """Refuse duplicate keys, recursive aliases, nesting deeper than :data:`MAX_DEPTH` and alias
+    expansion past :data:`MAX_EXPANDED_NODES` (a "billion laughs" document), in linear time."""
+    sizes: dict[int, int] = {}
+    stack = [(root, 0, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise ConfigError(f"{source}: its YAML expands to more than {MAX_EXPANDED_NODES:,} values "
+                                  "(aliases repeating aliases); refusing to load it")
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise ConfigError(f"{source}: line {node.start_mark.line + 1}: a YAML alias refers to itself")
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{source}: line {node.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for k, _ in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if (k.tag, k.value) in seen:
+                        raise ConfigError(
+                            f"{source}: line {k.start_mark.line + 1}: key {short_repr(k.value)} appears twice in "
+                            "the same mapping; YAML would silently keep the last one")
+                    seen.add((k.tag, k.value))
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in _children(node))
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    return []
+
+
+def load_yaml(text: str, source: str):
+    """Parse one YAML document safely (see :func:`_check_yaml_nodes`); ConfigError on any problem."""
+    loader = None
+    try:
+        loader = _ConfigLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_nodes(node, source)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML ({one_line(exc)})") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to read (more than {MAX_DEPTH} levels)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a YAML config file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+    data = read_bytes(path, "config file", ConfigError, MAX_CONFIG_BYTES)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return parse_config(raw or {}, source=path.name)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config file is not UTF-8 text (byte {exc.start}); save it as a YAML text "
+                          "file") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: config file holds NUL bytes; it is not a YAML text file")
+    raw = load_yaml(text, path.name)
+    return parse_config(raw if raw is not None else {}, source=path.name)
 
 
 def check_allocator_params(cfg: ExperimentConfig, source: str) -> None:

@@ -92,7 +92,7 @@ def market_for(cfg: ExperimentConfig, data_dir: str | Path | None = None) -> Mar
     if d.source != "synthetic" and folder is None:
         raise ConfigError("data.data_dir: required for source 'csv'/'yahoo'; set it or pass --data-dir")
     return load_market(d.tickers, source=d.source, data_dir=folder, start=d.start, end=d.end,
-                       calendar=d.calendar, adjust=d.adjust, seed=d.seed)
+                       calendar=d.calendar, adjust=d.adjust, seed=d.seed, max_daily_move=d.max_daily_move)
 
 
 def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestamp) -> None:
@@ -105,7 +105,12 @@ def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestam
                 f"strategies.{name}.fit_window: {spec.fit_window} bars is longer than the {train_bars} "
                 f"training bars available before {start.date()}"
             )
-        need = build_allocator(spec, progress=False).min_history_rows(len(market.tickers))
+        allocator = build_allocator(spec, progress=False)
+        try:
+            allocator.check_universe(len(market.tickers))
+        except ConfigError as exc:
+            raise ConfigError(f"strategies.{name}.params: {exc}") from None
+        need = allocator.min_history_rows(len(market.tickers))
         have = train_bars if spec.fit_window is None else spec.fit_window
         if need > have:
             raise ConfigError(

@@ -17,7 +17,7 @@ import pandas as pd
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.feeds import calendar as cal
 from bt_lstm_mvo.feeds.bt_feeds import add_frames
-from bt_lstm_mvo.feeds.csv_source import load_csv_folder
+from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE, check_tickers, load_csv_folder
 from bt_lstm_mvo.periods import periods_per_year_from_index
 from bt_lstm_mvo.vocab import CALENDAR_POLICIES, SOURCES
 
@@ -88,9 +88,14 @@ def load_market(
     adjust: bool = True,
     seed: int = 42,
     refresh: bool = False,
+    max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
 ) -> Market:
-    """Load ``tickers`` from ``source``, filter to [start, end], align on ``calendar``."""
-    tickers = list(tickers)
+    """Load ``tickers`` from ``source``, filter to [start, end], align on ``calendar``.
+
+    ``max_daily_move``: the largest factor a CSV close may move from one row to the next
+    (:func:`bt_lstm_mvo.feeds.validation.check_daily_moves`); None turns the check off.
+    """
+    tickers = check_tickers(tickers)
     if not tickers:
         raise ConfigError("tickers: at least one ticker is required")
     dupes = sorted({t for t in tickers if tickers.count(t) > 1})
@@ -118,7 +123,7 @@ def load_market(
             from bt_lstm_mvo.feeds.yahoo import fill_cache
 
             fill_cache(tickers, folder, start=start, end=end, refresh=refresh)
-        frames, hashes = load_csv_folder(folder, tickers, adjust=adjust)
+        frames, hashes = load_csv_folder(folder, tickers, adjust=adjust, max_daily_move=max_daily_move)
         label = f"{'Yahoo Finance via yfinance, cached in' if source == 'yahoo' else 'CSV files in'} {folder}"
         label += " (adjusted prices)" if adjust else " (raw prices)"
         extra = {"folder": str(folder), "sha256": hashes, "adjusted": adjust}

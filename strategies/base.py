@@ -25,6 +25,8 @@ are counted in ``order_stats`` and listed in ``order_failures``, never dropped s
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import inspect
 from collections import Counter
 
 import backtrader as bt
@@ -32,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, weights_array
-from bt_lstm_mvo.errors import AllocationError, ConfigError
+from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
 from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, check_choice
@@ -80,6 +82,36 @@ class _History:
         lo = 0 if rows is None else max(0, self.n - rows)
         return pd.DataFrame(self.values[lo : self.n].copy(), index=self._date_index(lo, self.n), columns=self.columns,
                             copy=False)  # the values are already this frame's own copy
+
+
+def _number(value, name: str, rule: str) -> float:
+    """A finite float >= 0 (booleans and strings are not numbers); ConfigError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+        raise ConfigError(f"{name}: must be {rule}, got {value!r}")
+    return float(value)
+
+
+def _fraction(value, name: str, allow_none: bool = False, open_low: bool = False):
+    """A number in [0, 1) (or (0, 1) with ``open_low``); None passes when ``allow_none``."""
+    if value is None and allow_none:
+        return None
+    rule = f"a fraction in {'(' if open_low else '['}0, 1)" + (" or None" if allow_none else "")
+    x = _number(value, name, rule)
+    if x >= 1.0 or (open_low and x == 0.0):
+        raise ConfigError(f"{name}: must be {rule}, got {value!r}")
+    return x
+
+
+def _date(value, name: str):
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = None
+    if ts is None or ts is pd.NaT or isinstance(value, (bool, int, float)):
+        raise ConfigError(f"{name}: must be a date such as 2021-07-20, got {value!r}")
+    return ts.date()
 
 
 class AllocationStrategy(bt.Strategy):
@@ -154,24 +186,26 @@ class AllocationStrategy(bt.Strategy):
             )
         check_choice(p.execution, EXECUTIONS, "execution")
         check_choice(p.on_failure, FAILURE_POLICIES, "on_failure")
-        if not 0.0 <= float(p.cash_buffer) < 1.0:
-            raise ConfigError(f"cash_buffer: must be in [0, 1), got {p.cash_buffer!r}")
-        if p.refit is not None and (not isinstance(p.refit, int) or p.refit < 1):
+        if p.refit is not None and (not isinstance(p.refit, int) or isinstance(p.refit, bool) or p.refit < 1):
             raise ConfigError(f"refit: must be None or a positive integer (bars), got {p.refit!r}")
-        if p.fit_window is not None and (not isinstance(p.fit_window, int) or p.fit_window < 2):
+        if p.fit_window is not None and (not isinstance(p.fit_window, int) or isinstance(p.fit_window, bool)
+                                         or p.fit_window < 2):
             raise ConfigError(f"fit_window: must be None or an integer >= 2 (rows), got {p.fit_window!r}")
+        if not isinstance(p.fit, bool):
+            raise ConfigError(f"fit: must be True or False, got {p.fit!r}")
         self.allocator: Allocator = allocator
         self.schedule = check_schedule(p.schedule)
-        self.drift_threshold = p.drift_threshold
-        self.trade_start = pd.Timestamp(p.trade_start).date() if p.trade_start is not None else None
+        self.drift_threshold = _fraction(p.drift_threshold, "drift_threshold", allow_none=True, open_low=True)
+        self.trade_start = _date(p.trade_start, "trade_start")
         self.execution = p.execution
-        self.cash_buffer = float(p.cash_buffer)
+        self.cash_buffer = _fraction(p.cash_buffer, "cash_buffer")
         self.on_failure = p.on_failure
-        self.do_fit = bool(p.fit)
+        self.do_fit = p.fit
         self.refit = p.refit
         self.fit_window = p.fit_window
-        self.min_trade_value = float(p.min_trade_value)
-        self._rate_param = p.commission_rate
+        self.min_trade_value = _number(p.min_trade_value, "min_trade_value", "a value >= 0 (currency)")
+        self._rate_param = (None if p.commission_rate is None else
+                            _fraction(p.commission_rate, "commission_rate"))
 
         self.assets = [d._name or f"data{i}" for i, d in enumerate(self.datas)]
         if len(set(self.assets)) != len(self.assets):
@@ -230,6 +264,19 @@ class AllocationStrategy(bt.Strategy):
         if not isinstance(kwargs, dict):
             raise ConfigError(f"{name}: allocator_params must be a dict of "
                               f"{self.allocator_class.__name__} arguments, got {kwargs!r}")
+        allowed = [k for k in inspect.signature(self.allocator_class).parameters if k not in ("self", "config")]
+        if "config" in inspect.signature(self.allocator_class).parameters:  # LSTMAllocator: LSTMConfig fields
+            from dataclasses import fields as dc_fields
+
+            from bt_lstm_mvo.allocators.lstm import LSTMConfig
+
+            allowed = [f.name for f in dc_fields(LSTMConfig)]
+        unknown = [k for k in kwargs if k not in allowed]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+            raise ConfigError(f"{name}: allocator_params {unknown[0]!r} is not a "
+                              f"{self.allocator_class.__name__} argument ({hint})")
         return self.allocator_class(**kwargs)
 
     # ---------------------------------------------------------------- helpers
@@ -315,9 +362,19 @@ class AllocationStrategy(bt.Strategy):
             return weights
 
     # ---------------------------------------------------------------- the bar
+    def _check_prices(self, prices: np.ndarray, date, what: str) -> None:
+        """Every feed's price is a finite number > 0: a NaN, inf or zero would turn into NaN
+        values and NaN-size orders; a feed's bad bar is a data error, not a result."""
+        bad = ~np.isfinite(prices) | (prices <= 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"feed {self.assets[i]!r}: {what} is {float(prices[i])!r} on {date}; prices must be finite "
+                            "and > 0 (clean the feed's data before adding it to cerebro)")
+
     def next(self):
         date = self.datetime.date(0)
         prices = np.array([d.close[0] for d in self.datas], dtype=float)
+        self._check_prices(prices, date, "close")
         self._hist.append(date, prices)
         holdings = self._record_bar(date, prices)
         if self.trade_start is not None and date < self.trade_start:
@@ -359,6 +416,7 @@ class AllocationStrategy(bt.Strategy):
         weights, self._pending = self._pending, None
         today = self._today()
         opens = np.array([d.open[0] for d in self.datas], dtype=float)
+        self._check_prices(opens, today, "open")
         self._rebalance(today, weights, opens, self._tradable(today))
 
     def _rebalance(self, date, weights: np.ndarray, prices: np.ndarray, tradable: np.ndarray,

@@ -86,7 +86,7 @@ def test_asset_mismatch_is_an_allocation_error(saved, prices):
 
 
 def test_bad_files_fail_clearly(tmp_path):
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="missing.pt: not found"):
         LSTMAllocator.from_checkpoint(tmp_path / "missing.pt")
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)

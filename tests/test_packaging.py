@@ -60,7 +60,7 @@ def test_wheel_has_exactly_one_top_level_package(wheel):
         assert f"bt_lstm_mvo/{sub}/__init__.py" in names, sub
     assert not [n for n in names if re.search(r"(^|/)(tests|scripts|benchmarks)/", n)]
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "bt-lstm-mvo = bt_lstm_mvo.experiment.cli:main" in entry
+    assert "bt-lstm-mvo = bt_lstm_mvo.launcher:main" in entry
 
 
 @pytest.mark.slow

@@ -38,6 +38,17 @@ from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 log = logging.getLogger(__name__)
 
 
+#: largest network the allocator builds (float32: 4 bytes each, plus Adam's two moments)
+MAX_PARAMETERS = 20_000_000
+
+
+def lstm_parameter_count(n_inputs: int, n_assets: int, hidden_size: int, num_layers: int) -> int:
+    """Parameters of ``nn.LSTM(n_inputs, hidden_size, num_layers)`` plus the linear head."""
+    first = 4 * hidden_size * (n_inputs + hidden_size + 2)
+    rest = 4 * hidden_size * (2 * hidden_size + 2) * (num_layers - 1)
+    return first + rest + hidden_size * n_assets + n_assets
+
+
 class LSTMAllocator(Allocator):
     """LSTM -> softmax portfolio weights, trained on the portfolio outcome (paper's loss).
 
@@ -144,8 +155,21 @@ class LSTMAllocator(Allocator):
         )
         return self
 
+    def check_universe(self, n_assets: int) -> None:
+        """The per-asset cap can sum to 1, and the network is not too large to build."""
+        cfg = self.config
+        check_cap(cfg.max_weight, n_assets)
+        n_params = lstm_parameter_count(n_assets * self.feature_spec.n_features_per_asset, n_assets,
+                                        cfg.hidden_size, cfg.num_layers)
+        if n_params > MAX_PARAMETERS:
+            raise ConfigError(
+                f"LSTMAllocator: hidden_size {cfg.hidden_size} x num_layers {cfg.num_layers} on {n_assets} assets "
+                f"is {n_params:,} parameters; at most {MAX_PARAMETERS:,} (a few hundred MB) are built"
+            )
+
     def _new_model(self, n_assets: int) -> LSTMPolicy:
         cfg = self.config
+        self.check_universe(n_assets)
         return LSTMPolicy(
             n_features=n_assets * self.feature_spec.n_features_per_asset,
             n_assets=n_assets,
@@ -258,11 +282,18 @@ class LSTMAllocator(Allocator):
         try:
             model.load_state_dict(state_dict)
         except RuntimeError as exc:
-            raise ConfigError(f"LSTM checkpoint {path}: weights do not fit the network ({exc})") from None
+            first = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"LSTM checkpoint {path}: weights do not fit the network ({first})") from None
         model.to(device).eval()
         fit = meta.get("fit", {})
         self.model_, self.device_ = model, device
-        self.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
+        try:
+            self.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"LSTM checkpoint {path}: its scaler metadata is invalid ({type(exc).__name__}: "
+                              f"{exc})") from None
+        if self.scaler_.data_min.shape != (len(saved_assets) * self.feature_spec.n_features_per_asset,):
+            raise ConfigError(f"LSTM checkpoint {path}: its scaler does not match its {len(saved_assets)} assets")
         self.assets_ = saved_assets
         self._columns = feature_columns(saved_assets)
         self.history_ = list(fit.get("history", []))
@@ -279,7 +310,11 @@ class LSTMAllocator(Allocator):
     def from_checkpoint(cls, path, **overrides) -> LSTMAllocator:
         """A new allocator with the checkpoint's own config (``overrides`` for e.g. ``device``)."""
         _, meta = load_checkpoint(path)
-        return cls(meta["config"], **overrides).load(path)
+        try:
+            alloc = cls(meta["config"], **overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"LSTM checkpoint {path}: its config is invalid ({exc})") from None
+        return alloc.load(path)
 
     def describe(self) -> dict:
         return {

@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.files import file_problem
+from bt_lstm_mvo.text import one_line
 
 FORMAT_NAME = "lmbt-lstm-allocator"
 FORMAT_VERSION = 1
@@ -44,15 +46,24 @@ def save_checkpoint(path, state_dict: dict, metadata: dict) -> Path:
     return path
 
 
+#: metadata entries a checkpoint must carry, and their JSON types
+REQUIRED_METADATA = {"config": dict, "feature_spec": dict, "assets": list, "scaler": dict}
+
+
 def load_checkpoint(path) -> tuple[dict, dict]:
-    """Read ``(state_dict, metadata)``; ConfigError for a missing, foreign or newer file."""
+    """Read ``(state_dict, metadata)``; ConfigError (naming the file) for a missing, unreadable,
+    foreign, corrupt or newer file. Loading never runs code from the file (``weights_only``)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"LSTM checkpoint {path} does not exist; fit and save() first, or fix the path")
+    problem = file_problem(path)
+    if problem:
+        raise ConfigError(f"LSTM checkpoint {path}: {problem}; fit and save() first, or fix the path")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for foreign / corrupt files
-        raise ConfigError(f"LSTM checkpoint {path}: cannot be read as a checkpoint ({exc})") from None
+    except Exception as exc:  # torch raises many types for foreign / corrupt / unsafe files
+        # never pass on torch's advice to retry with weights_only=False: that would run the file's code
+        raise ConfigError(f"LSTM checkpoint {path}: cannot be read safely as a checkpoint "
+                          f"({type(exc).__name__}); it is not a file written by LSTMAllocator.save, and "
+                          "nothing in it was run") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise ConfigError(f"LSTM checkpoint {path}: not an {FORMAT_NAME} file")
     version = payload.get("format_version")
@@ -60,4 +71,17 @@ def load_checkpoint(path) -> tuple[dict, dict]:
         raise ConfigError(
             f"LSTM checkpoint {path}: format_version {version!r}, this code reads version {FORMAT_VERSION}"
         )
-    return payload["state_dict"], json.loads(payload["metadata_json"])
+    try:
+        meta = json.loads(payload.get("metadata_json"))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"LSTM checkpoint {path}: its metadata is not valid JSON ({one_line(exc)})") from None
+    if not isinstance(meta, dict):
+        raise ConfigError(f"LSTM checkpoint {path}: its metadata must be a JSON object, got {type(meta).__name__}")
+    for key, kind in REQUIRED_METADATA.items():
+        if not isinstance(meta.get(key), kind):
+            got = "missing" if key not in meta else f"a {type(meta[key]).__name__}"
+            raise ConfigError(f"LSTM checkpoint {path}: metadata {key!r} must be a JSON {kind.__name__}, it is {got}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ConfigError(f"LSTM checkpoint {path}: its state_dict is not a mapping of tensors")
+    return state, meta

@@ -1,8 +1,14 @@
-"""Write an experiment's outputs into a folder, atomically.
+"""Write an experiment's outputs into a folder, atomically, and only where the user said.
 
-Everything is written into ``<out>.partial-<pid>`` first and renamed to ``<out>`` only when
-complete; on any error or Ctrl-C the partial folder is removed. So a folder named ``<out>``
-always holds a complete result, and a crash never leaves a complete-looking partial report.
+* :func:`reserve_output` runs before any work: the folder must not exist, its parent must be
+  (or become) a writable folder, and a lock file ``.<name>.lock`` beside it (created with
+  ``O_EXCL``) keeps a second run from writing the same folder at the same time. A lock left by
+  a process that no longer runs is taken over.
+* :func:`atomic_dir` writes everything into ``<out>.partial-<pid>`` and renames it to ``<out>``
+  only when complete; on any error, Ctrl-C or SIGTERM the partial folder is removed, and a
+  write that fails (a full disk) is one line, :class:`~bt_lstm_mvo.errors.OutputError`. So a
+  folder named ``<out>`` always holds a complete result, and no complete-looking partial folder
+  is ever left.
 
 Files: ``results.json``, ``returns.csv``, ``equity.csv``, ``weights_<strategy>.csv`` (held, per
 bar), ``targets_<strategy>.csv`` (per rebalance), PNG plots, ``report.md`` and a self-contained
@@ -12,6 +18,7 @@ bar), ``targets_<strategy>.csv`` (per rebalance), PNG plots, ``report.md`` and a
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -20,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.errors import ConfigError, OutputError
 from bt_lstm_mvo.experiment.report import plots
 from bt_lstm_mvo.experiment.report.tables import render_html, render_markdown
 
@@ -29,21 +36,94 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
+def _lock_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.lock")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reserve_output(out: Path, field: str = "--out") -> Path:
+    """Check that ``out`` can be written, before any work, and lock it; returns the lock file.
+
+    ``field`` names where the folder came from (``--out``, ``output.dir``, ``name``) in errors.
+    Release the lock with :func:`release_output`.
+    """
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise ConfigError(f"{field}: {out} already exists; choose a new folder (results are never overwritten)")
+    ancestor = out.parent
+    while not ancestor.exists():
+        if ancestor.is_symlink():
+            raise ConfigError(f"{field}: {ancestor} is a broken symbolic link; choose another folder")
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{field}: {ancestor} is a file, not a folder; choose another output folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"{field}: cannot write in {ancestor} (permission denied); choose another output folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot create {out.parent} ({exc.strerror or exc})") from None
+    lock = _lock_path(out)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _pid_alive(pid):
+                raise ConfigError(f"{field}: another run (pid {pid}) is writing {out}; wait for it to finish or "
+                                  "choose another folder") from None
+            lock.unlink(missing_ok=True)  # left by a process that no longer runs
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{field}: cannot write in {out.parent} ({exc.strerror or exc})") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return lock
+    raise ConfigError(f"{field}: cannot lock {out} (lock file {lock} keeps coming back)")
+
+
+def release_output(lock: Path | None) -> None:
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            if lock.read_text().strip() == str(os.getpid()):
+                lock.unlink()
+
+
 @contextlib.contextmanager
 def atomic_dir(out: Path):
     out = Path(out)
     if out.exists():
         raise ConfigError(f"--out: {out} already exists; choose a new folder (results are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {tmp} ({exc.strerror or exc})") from None
     try:
         yield tmp
+        tmp.rename(out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        hint = " (the disk is full)" if exc.errno == errno.ENOSPC else ""
+        raise OutputError(f"could not write the results into {out}: {exc.strerror or exc}{hint}; nothing was "
+                          "kept") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    tmp.rename(out)
 
 
 def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_plots=None) -> Path:

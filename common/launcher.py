@@ -1,0 +1,29 @@
+"""The ``bt-lstm-mvo`` entry point, light to import.
+
+The command line's real work (:mod:`bt_lstm_mvo.experiment.cli`) imports backtrader, torch and
+pandas, which takes seconds; a Ctrl-C (exit 130) or SIGTERM (exit 143) in that time is handled
+here too (:mod:`bt_lstm_mvo.signals`), so it never prints a traceback.
+Usage: ``bt-lstm-mvo run CONFIG [--data-dir DIR] [--out DIR] [--quiet]``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bt_lstm_mvo.signals import install_sigterm, interrupted, restore_sigterm
+
+
+def main(argv=None) -> int:
+    previous = install_sigterm()
+    try:
+        try:
+            from bt_lstm_mvo.experiment.cli import main as cli_main
+        except KeyboardInterrupt as exc:
+            return interrupted(exc, " while starting")
+        return cli_main(argv)
+    finally:
+        restore_sigterm(previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
