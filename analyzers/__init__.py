@@ -8,6 +8,7 @@ returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
 * :class:`RollingAlpha`: excess return over a benchmark feed or returns Series per window.
 * :class:`StressWindow`: return, drawdown and volatility inside named date windows.
 * :class:`PortfolioWeights`: held and target weights per bar, final weights, turnover, costs.
+* :class:`Holdings`: positions and transactions in pyfolio's layout (``positions()``, ``transactions()``).
 """
 
 from bt_lstm_mvo.analyzers.alpha import BenchmarkReturn, RollingAlpha
@@ -17,11 +18,12 @@ from bt_lstm_mvo.analyzers.bt_analyzers import (
     SortinoRatio,
     returns_from_timereturn,
 )
-from bt_lstm_mvo.analyzers.portfolio import PortfolioWeights
+from bt_lstm_mvo.analyzers.portfolio import Holdings, PortfolioWeights
 from bt_lstm_mvo.analyzers.stress import StressWindow
 
 __all__ = [
     "BenchmarkReturn",
+    "Holdings",
     "PaperMetrics",
     "PortfolioWeights",
     "PortfolioReturnsAnalyzer",

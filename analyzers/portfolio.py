@@ -122,3 +122,91 @@ class PortfolioWeights(bt.Analyzer):
 
     def get_analysis(self):
         return dict(self.rets)
+
+
+class Holdings(bt.Analyzer):
+    """Positions and transactions in pyfolio's layout, for any strategy.
+
+    Transactions are the fills as the broker executed them, dated by their execution (the
+    decision bar's close with cheat-on-close, the next bar's open with cheat-on-open). Positions
+    are the value of every holding *after* the fills dated that bar, at that bar's close, plus
+    cash: rebuilt in ``stop()`` from the starting cash and the fills, so they do not depend on
+    when Backtrader notifies an order. Their row sum is the portfolio's value after that bar's
+    trades. (Backtrader's own ``PyFolio.get_pf_items`` keeps only the last data feed's column.)
+
+    ``get_analysis()`` keys:
+        positions: {date: {asset: value, ..., "cash": cash}};
+        transactions: list of {date, symbol, amount (signed units), price, value (signed:
+            negative for a purchase, as pyfolio), commission}.
+
+    :meth:`positions` and :meth:`transactions` give the same as pandas DataFrames with a
+    DatetimeIndex (tz-naive dates): ready for ``pyfolio.create_full_tear_sheet(returns,
+    positions=..., transactions=...)`` after ``tz_localize("UTC")``.
+    """
+
+    def start(self):
+        self._dates: list = []
+        self._closes: list = []
+        self._fills: list = []
+        self._names = [d._name or f"data{i}" for i, d in enumerate(self.strategy.datas)]
+        self._index = {id(d): i for i, d in enumerate(self.strategy.datas)}
+        self._cash0 = float(self.strategy.broker.startingcash)
+
+    def notify_order(self, order):
+        if order.status not in (order.Partial, order.Completed):
+            return
+        i = self._index[id(order.data)]
+        for bit in order.executed.iterpending():
+            if bit is None:
+                break
+            self._fills.append((bt.num2date(bit.dt).date(), i, float(bit.size), float(bit.price),
+                                float(bit.comm)))
+
+    def next(self):
+        self._dates.append(self.strategy.datetime.date(0))
+        self._closes.append([float(d.close[0]) for d in self.strategy.datas])
+
+    def _frames(self):
+        import numpy as np
+
+        dates = pd.DatetimeIndex(pd.to_datetime(self._dates), name="date")
+        fills = pd.DataFrame(self._fills, columns=["date", "i", "amount", "price", "commission"])
+        trades = np.zeros((len(dates), len(self._names)))
+        flows = np.zeros(len(dates))
+        if len(fills):
+            rows = dates.get_indexer(pd.to_datetime(fills["date"]))
+            if (rows < 0).any():
+                raise RuntimeError("Holdings: a fill is dated on a bar the analyzer never saw")
+            for r, i, amount, price, comm in zip(rows, fills["i"], fills["amount"], fills["price"],
+                                                 fills["commission"]):
+                trades[r, i] += amount
+                flows[r] -= amount * price + comm
+        sizes, cash = np.cumsum(trades, axis=0), self._cash0 + np.cumsum(flows)
+        positions = pd.DataFrame(sizes * np.asarray(self._closes, dtype=float).reshape(sizes.shape),
+                                 index=dates, columns=self._names)
+        positions["cash"] = cash
+        transactions = pd.DataFrame({
+            "amount": fills["amount"], "price": fills["price"],
+            "symbol": [self._names[i] for i in fills["i"]],
+            "value": -fills["amount"] * fills["price"], "commission": fills["commission"],
+        })
+        transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["date"]), name="date")
+        return positions, transactions
+
+    def stop(self):
+        positions, transactions = self._frames()
+        self._positions_frame, self._transactions_frame = positions, transactions
+        self.rets["positions"] = {_iso(d.date()): {k: float(v) for k, v in row.items()}
+                                  for d, row in positions.iterrows()}
+        self.rets["transactions"] = [
+            {"date": _iso(d.date()), "symbol": r.symbol, "amount": float(r.amount), "price": float(r.price),
+             "value": float(r.value), "commission": float(r.commission)}
+            for d, r in zip(transactions.index, transactions.itertuples())]
+
+    def positions(self) -> pd.DataFrame:
+        """Value of each holding after the bar's fills, at its close, and cash (pyfolio layout)."""
+        return self._positions_frame.copy()
+
+    def transactions(self) -> pd.DataFrame:
+        """One row per fill: amount (signed units), price, symbol, value, commission (pyfolio layout)."""
+        return self._transactions_frame.copy()

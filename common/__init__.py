@@ -12,12 +12,24 @@ Subpackages (each a folder of the repository's top level, mapped into this packa
 
 The package root holds the shared vocabulary: :mod:`~bt_lstm_mvo.errors`,
 :mod:`~bt_lstm_mvo.vocab` (allowed values), :mod:`~bt_lstm_mvo.periods` (bars per year, ISO
-dates), :mod:`~bt_lstm_mvo.jsonsafe` and :mod:`~bt_lstm_mvo.paths`. Importing it loads neither
-backtrader nor torch.
+dates), :mod:`~bt_lstm_mvo.jsonsafe` and :mod:`~bt_lstm_mvo.paths`, and :func:`run`, the
+notebook API. Importing it loads neither backtrader nor torch.
 """
 
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError, OutputError, PluginError
 
 __version__ = "0.2.0"
 
-__all__ = ["AllocationError", "ConfigError", "DataError", "OutputError", "PluginError", "__version__"]
+
+def run(config, data_dir=None, progress: bool = False, stage=lambda msg: None):
+    """Run an experiment from a notebook: ``bt_lstm_mvo.run("config.yaml")`` (or a dict, or an
+    ExperimentConfig) returns a :class:`bt_lstm_mvo.experiment.api.RunResult` with ``metrics``,
+    ``returns``, ``equity``, ``weights``, ``positions``, ``transactions``, ``fits``,
+    ``fallbacks``, ``to_quantstats(name)``, ``to_pyfolio(name)`` and ``write(out_dir)``.
+    Imports backtrader and torch on first use only."""
+    from bt_lstm_mvo.experiment.api import run as run_experiment
+
+    return run_experiment(config, data_dir=data_dir, progress=progress, stage=stage)
+
+
+__all__ = ["AllocationError", "ConfigError", "DataError", "OutputError", "PluginError", "__version__", "run"]

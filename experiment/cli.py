@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 from bt_lstm_mvo.errors import ConfigError, PluginError
+from bt_lstm_mvo.experiment.api import run
 from bt_lstm_mvo.experiment.config import load_config
-from bt_lstm_mvo.experiment.report.files import release_output, reserve_output, write_outputs
-from bt_lstm_mvo.experiment.report.results import collect
+from bt_lstm_mvo.experiment.report.files import release_output, reserve_output
 from bt_lstm_mvo.experiment.report.tables import table1
-from bt_lstm_mvo.experiment.run import run_experiment
 from bt_lstm_mvo.signals import install_sigterm, interrupted, restore_sigterm
 from bt_lstm_mvo.text import one_line
 
@@ -57,21 +56,10 @@ def _run(cfg, args, out: Path) -> int:
 
     if cfg.mode == "notebook_replication":
         return _replication(cfg, args, out, stage)
-    result = run_experiment(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
-    stage("collecting results")
-    res = collect(result)
-    extra_plots = {}
-    if cfg.sweep is not None:
-        from bt_lstm_mvo.experiment.report.plots import sweep_plot
-        from bt_lstm_mvo.experiment.report.results import add_sweep
-        from bt_lstm_mvo.experiment.sweep import run_sweep
-
-        stage(f"sweep over {', '.join(cfg.sweep.grid) or 'seeds'} ({cfg.sweep.backend}, {cfg.sweep.workers} workers)")
-        sweep = run_sweep(cfg, data_dir=args.data_dir, progress=not args.quiet)
-        add_sweep(res, sweep)
-        extra_plots["Sweep: return, drawdown and turnover"] = lambda folder: sweep_plot(sweep, folder)
+    result = run(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
     stage(f"writing report to {out}")
-    write_outputs(result, res, out, make_plots=cfg.output.plots, extra_plots=extra_plots)
+    result.write(out, reserve=False)  # reserved by run_cli before any work
+    res = result.results
     if not args.quiet:
         for line in ("SYNTHETIC DATA" if res["data"]["synthetic"] else "", f"Data: {res['data']['label']}"):
             if line:
@@ -79,6 +67,8 @@ def _run(cfg, args, out: Path) -> int:
         print(table1(res).markdown())
         print(f"Report: {out / 'report.html'} (also report.md, results.json, CSVs, PNGs)")
         stage("done")
+    else:
+        print(out)  # --quiet: only where the results went
     return 0
 
 
@@ -102,6 +92,8 @@ def _replication(cfg, args, out: Path, stage) -> int:
         for t in replication_tables(run["results"]):
             print(t.markdown())
         print(f"Report: {out / 'report.html'}")
+    else:
+        print(out)
     return 0
 
 

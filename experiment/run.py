@@ -22,7 +22,7 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.analyzers import PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow
+from bt_lstm_mvo.analyzers import Holdings, PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
@@ -57,6 +57,8 @@ class BacktestResult:
     cash: float
     allocator: dict = field(default_factory=dict)
     analyzers: dict = field(default_factory=dict)
+    positions: pd.DataFrame | None = None  # Holdings: value per asset + cash after each bar's fills
+    transactions: pd.DataFrame | None = None  # Holdings: one row per fill (pyfolio layout)
 
     def metrics(self) -> dict:
         """The run's figures, read from its analyzers (:func:`~bt_lstm_mvo.experiment.summary.run_metrics`)."""
@@ -134,6 +136,7 @@ def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
                                          "periods_per_year": ppy}),
         "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
         "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy}),
+        "holdings": (Holdings, {}),
     }
 
 
@@ -176,7 +179,9 @@ def run_backtest(
     held = held[held.index >= trade_start]
     target = pd.DataFrame([r["target"] for r in strat.rebalances],
                           index=pd.DatetimeIndex([pd.Timestamp(r["date"]) for r in strat.rebalances]))
-    analysis = {a: strat.analyzers.getbyname(a).get_analysis() for a in (analyzers or {})}
+    # Holdings' per-bar tables travel as DataFrames, not in the (JSON) analysis dict
+    analysis = {a: strat.analyzers.getbyname(a).get_analysis() for a in (analyzers or {}) if a != "holdings"}
+    holdings = strat.analyzers.getbyname("holdings") if "holdings" in (analyzers or {}) else None
     returns = strat.analyzers.getbyname("paper_metrics").portfolio_returns().rename(name)
     return BacktestResult(
         name=name, kind=spec.kind, seed=seed, values=values, returns=returns,
@@ -185,6 +190,8 @@ def run_backtest(
         fallbacks=list(strat.fallbacks) + list(getattr(strat.allocator, "fallbacks_", []) or []),
         fits=strat.fits, trade_start=pd.Timestamp(trade_start), seconds=time.perf_counter() - t0,
         cash=float(broker.cash), allocator=strat.allocator.describe(), analyzers=analysis,
+        positions=holdings.positions() if holdings is not None else None,
+        transactions=holdings.transactions() if holdings is not None else None,
     )
 
 

@@ -37,6 +37,12 @@ def run_metrics(analysis: dict, cash: float) -> dict:
     return out
 
 
+def run_label(name: str, seed, n_seeds: int) -> str:
+    """The column of one run in tables and CSVs: the strategy's name, with ``_seed<k>`` when it
+    ran several seeds (every seed labelled the same way, no spaces)."""
+    return f"{name}_seed{seed}" if n_seeds > 1 else name
+
+
 def aggregate(per_seed: list[dict]) -> tuple[dict, dict, dict]:
     """Mean, std and 95% CI half-width (normal approximation) of each metric over seeds."""
     mean, std, ci = {}, {}, {}

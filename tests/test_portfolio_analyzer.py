@@ -78,3 +78,36 @@ def test_since_drops_warm_up_returns():
     assert pm["n_periods"] == len(test) == 39
     assert pm["start"] == test.index[0].date().isoformat()
     assert pm["total_return"] == pytest.approx(total_return(test), rel=1e-12)
+
+
+@pytest.mark.parametrize("execution", ["close", "next_open"])
+def test_holdings_positions_and_transactions(execution):
+    """Positions after each bar's fills and transactions, checked against the broker and the
+    strategy's own records (independent bookkeeping)."""
+    import pandas as pd
+
+    from bt_lstm_mvo.analyzers import Holdings
+
+    frames = synthetic_frames(n=60)
+    c = bt.Cerebro(stdstats=False, cheat_on_open=execution == "next_open")
+    add_frames(c, frames)
+    c.broker.setcash(100_000.0)
+    c.broker.addcommissioninfo(ProportionalCommission())
+    c.addstrategy(EqualWeightStrategy, schedule="weekly", execution=execution)
+    c.addanalyzer(Holdings, _name="h")
+    s = c.run()[0]
+    h = s.analyzers.h
+    pos, tx = h.positions(), h.transactions()
+    json.dumps(h.get_analysis())
+    assert list(pos.columns) == ["A", "B", "C", "cash"] and isinstance(pos.index, pd.DatetimeIndex)
+    assert {"amount", "price", "symbol"} <= set(tx.columns)
+    assert len(tx) == s.order_stats["Completed"] == len(s.fills)
+    assert tx["commission"].sum() == pytest.approx(s.total_commission, rel=1e-12)
+    # the last row: what the broker holds at the end
+    for i, d in enumerate(s.datas):
+        assert pos.iloc[-1][d._name] == pytest.approx(s.broker.getposition(d).size * d.close[0], rel=1e-9)
+    assert pos.iloc[-1]["cash"] == pytest.approx(s.broker.getcash(), rel=1e-9, abs=1e-6)  # cash is ~0
+    if execution == "close":  # after-trade value = the value before the close's trades - their commission
+        values = pd.Series([b["value"] for b in s.bars], index=pd.to_datetime([b["date"] for b in s.bars]))
+        comm = tx.groupby(level=0)["commission"].sum().reindex(values.index, fill_value=0.0)
+        assert (pos.sum(axis=1) - (values - comm)).abs().max() < 1e-6

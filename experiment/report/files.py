@@ -10,9 +10,11 @@
   folder named ``<out>`` always holds a complete result, and no complete-looking partial folder
   is ever left.
 
-Files: ``results.json``, ``returns.csv``, ``equity.csv``, ``weights_<strategy>.csv`` (held, per
-bar), ``targets_<strategy>.csv`` (per rebalance), PNG plots, ``report.md`` and a self-contained
-``report.html``.
+Files: ``results.json``, ``returns.csv`` and ``equity.csv`` (one column per run: the strategy's
+name, ``<name>_seed<k>`` for each seed of a several-seed strategy, ``hold_<TICKER>`` for the
+buy-and-hold lines), ``weights_<strategy>.csv`` (held, per bar), ``targets_<strategy>.csv`` (per
+rebalance), ``positions_<run>.csv`` and ``transactions_<run>.csv`` (pyfolio's layout, from the
+``Holdings`` analyzer, test period), PNG plots, ``report.md`` and a self-contained ``report.html``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pandas as pd
 from bt_lstm_mvo.errors import ConfigError, OutputError
 from bt_lstm_mvo.experiment.report import plots
 from bt_lstm_mvo.experiment.report.tables import render_html, render_markdown
+from bt_lstm_mvo.experiment.summary import run_label
 
 
 def _safe(name: str) -> str:
@@ -131,11 +134,9 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
     with atomic_dir(out) as tmp:
         returns = {n: runs[0].returns for n, runs in result.runs.items()}
         bench = {f"hold {t}": b.returns for t, b in result.benchmarks.items()}
-        all_returns = pd.DataFrame({**returns, **bench})
-        for name, runs in result.runs.items():
-            if len(runs) > 1:
-                for r in runs[1:]:
-                    all_returns[f"{name} (seed {r.seed})"] = r.returns
+        labelled = {run_label(n, r.seed, len(runs)): r for n, runs in result.runs.items() for r in runs}
+        labelled.update({f"hold_{t}": b for t, b in result.benchmarks.items()})
+        all_returns = pd.DataFrame({label: r.returns for label, r in labelled.items()})
         all_returns.index.name = "date"
         all_returns.to_csv(tmp / "returns.csv", float_format="%.10g")
         equity = (1 + all_returns.fillna(0.0)).cumprod()
@@ -144,6 +145,12 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
             runs[0].weights_held.rename_axis("date").to_csv(tmp / f"weights_{_safe(name)}.csv", float_format="%.8g")
             runs[0].weights_target.rename_axis("date").to_csv(tmp / f"targets_{_safe(name)}.csv",
                                                               float_format="%.8g")
+        for label, r in labelled.items():
+            if r.positions is not None:
+                r.positions[r.positions.index >= r.trade_start].to_csv(tmp / f"positions_{_safe(label)}.csv",
+                                                                       float_format="%.10g")
+                r.transactions[r.transactions.index >= r.trade_start].to_csv(
+                    tmp / f"transactions_{_safe(label)}.csv", float_format="%.10g")
 
         images: dict[str, Path] = {}
         if make_plots:
