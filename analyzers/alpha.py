@@ -15,7 +15,7 @@ import pandas as pd
 from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer, returns_from_timereturn
 from bt_lstm_mvo.analyzers.metrics import as_return_series, capm_alpha_beta, excess_return_windows, total_return
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.periods import iso_date
+from bt_lstm_mvo.periods import check_number, iso_date
 
 
 class BenchmarkReturn(bt.analyzers.TimeReturn):
@@ -128,7 +128,7 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
             if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
                 raise ConfigError(f"RollingAlpha: {key} must be a positive integer or None, got {val!r}")
         self.capm = bool(self.p.capm)
-        self.risk_free = float(self.p.risk_free)
+        self.risk_free = check_number(self.p.risk_free, "RollingAlpha: risk_free")
         self.benchmark_series = None
         self.benchmark_tracker = None
         if series is not None:

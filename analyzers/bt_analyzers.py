@@ -26,7 +26,7 @@ import pandas as pd
 
 from bt_lstm_mvo.analyzers.metrics import as_return_series, downside_deviation, performance_summary, sortino_ratio
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.periods import check_periods_per_year, iso_date, periods_per_year_from_index
+from bt_lstm_mvo.periods import check_number, check_periods_per_year, iso_date, periods_per_year_from_index, to_date
 from bt_lstm_mvo.vocab import SORTINO_VARIANTS, check_choice
 
 
@@ -67,8 +67,9 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         self.timereturn = bt.analyzers.TimeReturn(
             timeframe=self.p.timeframe, compression=self.p.compression, fund=self.p.fund
         )
-        self.since = pd.Timestamp(self.p.since) if self.p.since is not None else None
-        self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, type(self).__name__)
+        owner = type(self).__name__
+        self.since = to_date(self.p.since, f"{owner}: since") if self.p.since is not None else None
+        self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, owner)
 
     def all_returns(self) -> pd.Series:
         """Every return ``TimeReturn`` recorded (warm-up included), on normalised dates."""
@@ -121,7 +122,7 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
     def __init__(self):
         super().__init__()
         self.variant = check_choice(self.p.variant, SORTINO_VARIANTS, "SortinoRatio: variant")
-        self.target = float(self.p.target)
+        self.target = check_number(self.p.target, "SortinoRatio: target")
 
     def stop(self):
         rets = self.portfolio_returns()
@@ -184,8 +185,8 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
                                             "PaperMetrics: sortino_variant")
         if self.p.ddof not in (0, 1):
             raise ConfigError(f"PaperMetrics: ddof must be 0 or 1, got {self.p.ddof!r}")
-        self.target = float(self.p.target)
-        self.risk_free = float(self.p.risk_free)
+        self.target = check_number(self.p.target, "PaperMetrics: target")
+        self.risk_free = check_number(self.p.risk_free, "PaperMetrics: risk_free")
         self.ddof = int(self.p.ddof)
 
     def stop(self):

@@ -20,9 +20,9 @@ Conventions:
   never NaN, so results stay JSON-able. Dates in returned dicts are ISO strings.
 
 Implemented: total return, CAGR, annualised volatility, Sharpe, Sortino (standard and the
-paper's variant), downside deviation, max drawdown and the underwater series, Calmar,
-turnover and proportional costs from a weights history, excess returns over non-overlapping
-windows, CAPM alpha/beta, statistics inside a date window, and a one-call summary.
+paper's variant), downside deviation, max drawdown and the underwater series, Calmar, excess
+returns over non-overlapping windows, CAPM alpha/beta, statistics inside a date window, and a
+one-call summary. Turnover is measured from the fills, by the ``PortfolioWeights`` analyzer.
 
 Sortino variants:
 * ``"standard"`` (Sortino & van der Meer; empyrical, QuantStats): downside deviation is the
@@ -407,90 +407,6 @@ def window_stats(
         ),
     )
     return out
-
-
-# --------------------------------------------------------------------------- turnover and costs
-
-
-def turnover_series(
-    weights: pd.DataFrame,
-    asset_returns: pd.DataFrame | None = None,
-    initial_weights=None,
-    one_way: bool = False,
-) -> pd.Series:
-    """Turnover at each row of a weights history (rows: dates, columns: assets).
-
-    Two-way by default: ``sum_i |w_t,i - w_before_t,i|`` (buys plus sells as a fraction of
-    portfolio value; the quantity a proportional cost rate multiplies, PAPER_NOTES step 10).
-    ``one_way=True`` halves it: ``sum |dw| / 2``, the fraction of the portfolio replaced (buys
-    = sells for a fully invested portfolio).
-
-    ``w_before_t`` is the previous row's weights, i.e. the notebook's convention of comparing
-    *target* weights (drift ignored), unless ``asset_returns`` is given: then it is the
-    previous weights drifted by the returns realised since, ``w_{t-1} * (1 + r_t) / (1 + w_{t-1}
-    . r_t)`` (the uninvested remainder is cash with zero return). ``asset_returns.loc[t]`` must
-    hold each asset's return from the previous row's date to row ``t``'s date (compound daily
-    returns when rebalancing less often); same columns as ``weights``.
-
-    The first row is compared with ``initial_weights`` (default: all cash, so the first row's
-    turnover is ``sum |w_0|``, the cost of buying in).
-    """
-    if not isinstance(weights, pd.DataFrame):
-        raise DataError(f"weights must be a DataFrame (dates x assets), got {type(weights).__name__}")
-    w = weights.astype(float)
-    if w.isna().to_numpy().any():
-        raise DataError("weights: contains NaN; fill explicitly (e.g. 0 for an asset not held)")
-    if initial_weights is None:
-        w0 = np.zeros(w.shape[1])
-    else:
-        w0 = pd.Series(initial_weights, dtype=float).reindex(w.columns).to_numpy()
-        if np.isnan(w0).any():
-            raise DataError("initial_weights: must give a weight for every column of weights")
-    prev = np.vstack([w0, w.to_numpy()[:-1]]) if len(w) else np.empty((0, w.shape[1]))
-    if asset_returns is not None:
-        missing_cols = [c for c in w.columns if c not in asset_returns.columns]
-        if missing_cols:
-            raise DataError(f"asset_returns: missing columns {missing_cols}")
-        ar = asset_returns.reindex(index=w.index, columns=w.columns).astype(float)
-        if ar.iloc[1:].isna().to_numpy().any():
-            raise DataError("asset_returns: missing or NaN values on the dates of weights (after the first)")
-        growth = 1.0 + ar.fillna(0.0).to_numpy()
-        grown = prev * growth
-        port = 1.0 + np.sum(prev * (growth - 1.0), axis=1, keepdims=True)
-        drifted = np.divide(grown, port, out=np.zeros_like(grown), where=port != 0)
-        drifted[0] = prev[0]  # nothing held before the first row drifts into it
-        prev = drifted
-    turn = np.abs(w.to_numpy() - prev).sum(axis=1)
-    if one_way:
-        turn = turn / 2.0
-    return pd.Series(turn, index=w.index, name="turnover")
-
-
-def total_turnover(weights: pd.DataFrame, **kwargs) -> float:
-    """Sum of :func:`turnover_series` (same keyword arguments)."""
-    return float(turnover_series(weights, **kwargs).sum())
-
-
-def transaction_costs(
-    weights: pd.DataFrame,
-    commission_rate: float = 0.001,
-    asset_returns: pd.DataFrame | None = None,
-    initial_weights=None,
-) -> pd.Series:
-    """Proportional costs as a fraction of portfolio value at each row.
-
-    ``commission_rate * two-way turnover`` (``0.001`` = 0.1% of traded value, both legs), the
-    paper's cost model; with ``asset_returns`` the drift-aware turnover is used (see
-    :func:`turnover_series`). Subtract it from the period's return (the notebook's way) or
-    multiply wealth by ``1 - cost``.
-    """
-    if not math.isfinite(commission_rate) or not 0 <= commission_rate < 1:
-        raise ConfigError(f"commission_rate must be a fraction in [0, 1), got {commission_rate!r}")
-    turn = turnover_series(weights, asset_returns=asset_returns, initial_weights=initial_weights)
-    return (commission_rate * turn).rename("cost")
-
-
-# --------------------------------------------------------------------------- summary
 
 
 def performance_summary(

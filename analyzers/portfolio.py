@@ -6,8 +6,10 @@ analyzer works with any strategy; target weights come from an
 Turnover and costs come from the fills the analyzer is notified of.
 
 Turnover, the plugin's one definition: on each bar, the value of the fills dated that bar,
-both legs, divided by the portfolio value at that bar's close before those fills (so a full
-switch from one asset to another is 2.0 and the first purchase from cash is 1.0). ``total`` sums
+both legs, divided by the portfolio value the analyzer records at that bar's close (so a full
+switch from one asset to another is 2.0 and the first purchase from cash is 1.0). With fills at
+the close (cheat-on-close, ``execution='close'``) that value is the one just before the fills;
+with fills at the open (``execution='next_open'``) it is the same bar's close, after them. ``total`` sums
 it over the counted bars (those dated on or after ``since``: the decision bar at ``since`` is
 counted, since its trades earn the first counted return); ``mean_daily`` divides ``total`` by
 the number of return periods after ``since`` (the ``n_periods`` of ``PaperMetrics`` with the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.periods import check_periods_per_year, periods_per_year_from_index
+from bt_lstm_mvo.periods import check_periods_per_year, periods_per_year_from_index, to_date
 
 
 def _iso(d) -> str:
@@ -52,7 +54,7 @@ class PortfolioWeights(bt.Analyzer):
     params = (("since", None), ("periods_per_year", None), ("keep_series", True))
 
     def __init__(self):
-        self.since = pd.Timestamp(self.p.since).date() if self.p.since is not None else None
+        self.since = to_date(self.p.since, "PortfolioWeights: since").date() if self.p.since is not None else None
         self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, "PortfolioWeights")
 
     def start(self):

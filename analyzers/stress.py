@@ -16,21 +16,13 @@ import pandas as pd
 from bt_lstm_mvo.analyzers.bt_analyzers import PortfolioReturnsAnalyzer
 from bt_lstm_mvo.analyzers.metrics import window_stats
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.periods import iso_date
+from bt_lstm_mvo.periods import iso_date, to_date
 
 DEFAULT_WINDOWS = {"2022": ("2022-01-01", "2022-12-31")}
 
 
 def _timestamp(value, what: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"StressWindow: {what} must be a date, got {value!r} ({exc})") from exc
-    if ts is pd.NaT:
-        raise ConfigError(f"StressWindow: {what} must be a date, got {value!r}")
-    if ts.tz is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+    return to_date(value, f"StressWindow: {what}")
 
 
 def _period_bounds(period, what: str) -> tuple[pd.Timestamp | None, pd.Timestamp]:

@@ -45,6 +45,9 @@ def read_bytes(path: Path | str, what: str, error: type[PluginError], max_bytes:
         if size > max_bytes:
             raise error(f"{path}: {what} is {size:,} bytes; at most {max_bytes:,} are read")
         with open(path, "rb") as fh:
-            return fh.read(max_bytes + 1)
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise error(f"{path}: {what} cannot be read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:  # it grew after the size check
+        raise error(f"{path}: {what} is more than {max_bytes:,} bytes; at most {max_bytes:,} are read")
+    return data

@@ -21,6 +21,8 @@ def main(argv=None) -> int:
         except KeyboardInterrupt as exc:
             return interrupted(exc, " while starting")
         return cli_main(argv)
+    except KeyboardInterrupt as exc:  # a signal between the command line's own handlers
+        return interrupted(exc)
     finally:
         restore_sigterm(previous)
 

@@ -69,6 +69,30 @@ def check_periods_per_year(value, owner: str) -> float | None:
     return float(value)
 
 
+def to_date(value, what: str) -> pd.Timestamp:
+    """A date param (``"2021-07-20"``, a date or a Timestamp) as a tz-naive midnight Timestamp;
+    ConfigError naming ``what`` for anything else (a number is not a date: ``2023`` would be
+    nanoseconds after 1970)."""
+    ts = None
+    if not isinstance(value, (bool, int, float)):
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            ts = None
+    if ts is None or ts is pd.NaT:
+        raise ConfigError(f"{what}: must be a date such as 2021-07-20, got {value!r}")
+    if ts.tz is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def check_number(value, what: str) -> float:
+    """A finite real number (not a boolean); ConfigError naming ``what`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{what}: must be a finite number, got {value!r}")
+    return float(value)
+
+
 def iso_date(ts) -> str | None:
     """ISO string of a timestamp: ``YYYY-MM-DD`` when it falls on midnight, else full ISO."""
     if ts is None:

@@ -115,10 +115,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit code."""
-    args = parse_args(argv)
     previous = install_sigterm()
     try:
-        return run_cli(args)
+        return run_cli(parse_args(argv))
     except PluginError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2

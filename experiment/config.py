@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.registry import KIND_NAMES, KINDS, allocator_problem, kind_field_problem
@@ -123,9 +132,9 @@ class StrategyConfig(_Strict):
     refit: int | None = Field(None, ge=1)
     fit_window: int | None = Field(None, ge=2)
     on_failure: Literal[FAILURE_POLICIES] = "raise"
-    seeds: list[int] | None = None
+    seeds: list[StrictInt] | None = None
     checkpoint: str | None = None
-    weights: dict[str, float] | None = None
+    weights: dict[str, StrictFloat] | None = None
     asset: str | None = None
     class_: str | None = Field(None, alias="class")
     params: dict[str, Any] = Field(default_factory=dict)
@@ -174,7 +183,7 @@ class ReplicationConfig(_Strict):
     """``mode: notebook_replication``: the reference notebook's computation, defects kept on
     purpose (PAPER_NOTES steps 1-11), to reproduce the published figures."""
 
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    seeds: list[StrictInt] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     epochs: int = Field(100, ge=1)
 
 
@@ -251,7 +260,8 @@ class SweepConfig(_Strict):
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = str((first.get("loc") or ("?",))[0])
-                raise ValueError(f"grid point {point}: {where}: {first.get('msg')}") from None
+                msg = one_line(first.get("msg", "invalid value")).removeprefix("Value error, ")
+                raise ValueError(f"grid point {point}: {where}: {msg}") from None
             problem = allocator_problem(spec)
             if problem:
                 raise ValueError(f"grid point {point}: {problem}")

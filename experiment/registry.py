@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from bt_lstm_mvo.allocators.base import Allocator
 from bt_lstm_mvo.allocators.naive import BuyAndHold, EqualWeight, FixedWeights
 from bt_lstm_mvo.errors import ConfigError, PluginError
+from bt_lstm_mvo.text import one_line
 
 #: strategy-config fields that only some kinds take (the others are common to all kinds)
 KIND_FIELDS = ("weights", "asset", "checkpoint", "class_", "params", "seeds")
@@ -109,12 +110,15 @@ def import_allocator_class(path: str):
     module_name, sep, attr = path.partition(":")
     if not sep:
         module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
+    if not module_name or not attr or module_name.startswith("."):
         raise ConfigError(f"class: {path!r} is not an import path 'module:Class' (e.g. 'mypkg.alloc:MyAllocator')")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"class: cannot import module {module_name!r} for {path!r} ({exc})") from None
+    except Exception as exc:  # the user's module itself fails (a syntax error, an error at import)
+        raise ConfigError(f"class: importing module {module_name!r} for {path!r} failed "
+                          f"({type(exc).__name__}: {one_line(exc)})") from None
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):

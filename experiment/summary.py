@@ -3,8 +3,8 @@
 :func:`run_metrics` is the only place a run's reported figures come from: it reads
 ``PaperMetrics`` (returns, risk, ratios, downside deviation) and ``PortfolioWeights``
 (turnover, commission) as the runner attached them (:func:`bt_lstm_mvo.experiment.run.analyzer_specs`),
-and recomputes nothing. The report, results.json, the sweep tables and the significance inputs
-all go through it.
+and recomputes nothing. The report, results.json and the sweep tables go through it; the
+significance tests resample the analyzers' return series.
 """
 
 from __future__ import annotations

@@ -260,8 +260,6 @@ def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: boo
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        from bt_lstm_mvo.errors import ConfigError
-
         raise ConfigError("sweep.backend: 'ray' needs the ray package (pip install 'ray[default]'), "
                           "or use backend: loky") from exc
     started = False

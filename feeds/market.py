@@ -18,7 +18,6 @@ from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.feeds import calendar as cal
 from bt_lstm_mvo.feeds.bt_feeds import add_frames
 from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE, check_tickers, load_csv_folder
-from bt_lstm_mvo.periods import periods_per_year_from_index
 from bt_lstm_mvo.vocab import CALENDAR_POLICIES, SOURCES
 
 
@@ -55,9 +54,6 @@ class Market:
     def closes(self) -> pd.DataFrame:
         """Close prices, one column per ticker (stale rows carry the previous close)."""
         return pd.DataFrame({t: f["Close"] for t, f in self.frames.items()})
-
-    def periods_per_year(self) -> float:
-        return periods_per_year_from_index(self.index)
 
     def add_to(self, cerebro: bt.Cerebro):
         """Add one Backtrader feed per ticker, named by ticker."""

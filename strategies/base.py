@@ -35,6 +35,7 @@ import pandas as pd
 
 from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, weights_array
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
+from bt_lstm_mvo.periods import to_date
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
 from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, check_choice
@@ -103,15 +104,7 @@ def _fraction(value, name: str, allow_none: bool = False, open_low: bool = False
 
 
 def _date(value, name: str):
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = None
-    if ts is None or ts is pd.NaT or isinstance(value, (bool, int, float)):
-        raise ConfigError(f"{name}: must be a date such as 2021-07-20, got {value!r}")
-    return ts.date()
+    return None if value is None else to_date(value, name).date()
 
 
 class AllocationStrategy(bt.Strategy):
@@ -244,8 +237,10 @@ class AllocationStrategy(bt.Strategy):
             self.rate = float(self._rate_param)
         else:
             info = self.broker.getcommissioninfo(self.datas[0])
-            self.rate = float(info.p.commission) if info.p.percabs else float(info.p.commission) / 100.0
-            if info.p.commtype != bt.CommInfoBase.COMM_PERC and info.p.commission:
+            # CommInfoBase.__init__ has already turned a percent (percabs=False) into a fraction, and
+            # resolved commtype=None (Backtrader's setcommission) into _commtype
+            self.rate = float(info.p.commission)
+            if info._commtype != bt.CommInfoBase.COMM_PERC and info.p.commission:
                 raise ConfigError(
                     "commission_rate: the broker's commission is not proportional; pass "
                     "commission_rate=<fraction> so orders can be sized"

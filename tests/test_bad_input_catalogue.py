@@ -195,6 +195,13 @@ CONFIG_CASES = _count("config", [
     (_with("strategies", {"l": {"kind": "lstm", "checkpoint": "x.pt", "params": {"epochs": 1}}}),
      ["strategies.l", "params", "checkpoint"]),
     (_with("strategies", {"u": {"kind": "python"}}), ["strategies.u", "needs 'class'"]),
+    (_with("strategies", {"u": {"kind": "python", "class": ".relative:X"}}), ["class", "'.relative:X'"]),
+    (_with("strategies", {"u": {"kind": "python", "class": "tests.broken_allocator_module:X"}}),
+     ["strategies.u.class", "importing module 'tests.broken_allocator_module'", "failed"]),
+    (_with("strategies", {"f": {"kind": "fixed_weights", "weights": {"SPY": True}}}),
+     ["strategies.f.weights.SPY", "True"]),
+    (_with("strategies", {"l": {"kind": "lstm", "seeds": [True]}}), ["strategies.l.seeds.0", "True"]),
+    (_with("replication.seeds", [False]), ["replication.seeds.0", "False"]),
     (_with("strategies", {"u": {"kind": "python", "class": "os:system"}}), ["class", "'os:system'"]),
     (_with("strategies", {"u": {"kind": "python", "class": "no_such_module_x:A"}}),
      ["strategies.u.class", "'no_such_module_x'"]),
@@ -468,6 +475,9 @@ CKPT_CASES = _count("checkpoint", [
     ("bad config", lambda p, t: _edited(p, t, _meta(lambda m: m["config"].update(hidden_size=-1))),
      "its config is invalid"),
     ("state not tensors", lambda p, t: _edited(p, t, lambda d: d.update(state_dict={"w": 1})), "state_dict"),
+    ("fit not a dict", lambda p, t: _edited(p, t, _meta(lambda m: m.update(fit=None))), "'fit' must be a JSON object"),
+    ("fit_end not a date", lambda p, t: _edited(p, t, _meta(lambda m: m.setdefault("fit", {}).update(
+        fit_end="not a date"))), "fit.fit_end must be an ISO date"),
     ("wrong shapes", lambda p, t: _edited(p, t, lambda d: d["state_dict"].update(
         {k: torch.zeros(1) for k in list(d["state_dict"])[:1]})), "weights do not fit"),
 ])
@@ -686,6 +696,12 @@ ANALYZER_CASES = _count("api", [
     (RollingAlpha, {}, "RollingAlpha", "exactly one benchmark"),
     (RollingAlpha, {"benchmark_returns": pd.Series(dtype=float), "n_windows": 0}, "n_windows", "0"),
     (PortfolioWeights, {"periods_per_year": 0}, "periods_per_year", "0"),
+    (PaperMetrics, {"since": 2023}, "PaperMetrics: since", "2023"),
+    (PaperMetrics, {"since": "soon"}, "PaperMetrics: since", "'soon'"),
+    (SortinoRatio, {"since": True}, "SortinoRatio: since", "True"),
+    (PortfolioWeights, {"since": "x"}, "PortfolioWeights: since", "'x'"),
+    (PaperMetrics, {"risk_free": "2%"}, "PaperMetrics: risk_free", "'2%'"),
+    (SortinoRatio, {"target": float("nan")}, "SortinoRatio: target", "nan"),
 ])
 
 

@@ -55,3 +55,23 @@ def test_million_dollar_buy_pays_exactly_1000_inside_cerebro():
     assert comms[0] == (4000.0, pytest.approx(1000.0, abs=1e-9))
     assert comms[1][0] == -1.5 and comms[1][1] == pytest.approx(0.375, abs=1e-12)
     assert cerebro.broker.getvalue() == pytest.approx(2_000_000.0 - 1000.0 - 0.375, abs=1e-6)
+
+
+@pytest.mark.parametrize("percabs, rate", [(True, 0.001), (False, 0.1)])
+def test_strategy_sizes_with_backtraders_own_setcommission(percabs, rate):
+    """A plain cerebro with ``broker.setcommission`` (commtype None, resolved by Backtrader) is
+    accepted, and the rate read is the fraction (0.1 percent with percabs=False is 0.001)."""
+    import backtrader as bt
+
+    from bt_lstm_mvo.feeds.bt_feeds import add_frames
+    from bt_lstm_mvo.strategies.naive import EqualWeightStrategy
+    from tests.test_strategy_base import synthetic_frames
+
+    c = bt.Cerebro(stdstats=False)
+    add_frames(c, synthetic_frames(n=30))
+    c.broker.setcash(100_000.0)
+    c.broker.setcommission(commission=rate, percabs=percabs)
+    c.addstrategy(EqualWeightStrategy)
+    s = c.run()[0]
+    assert s.rate == pytest.approx(0.001, rel=1e-12)
+    assert s.order_stats["Completed"] > 0 and not s.order_failures

@@ -335,59 +335,6 @@ def test_window_stats_weekend_edges_are_not_partial():
     assert m.window_stats(r, "2022-01-01", "2022-12-31", edge_slack_days=0)["status"] == "partial"
 
 
-# --------------------------------------------------------------------------- turnover and costs
-
-
-@pytest.fixture
-def weights():
-    idx = pd.bdate_range("2024-01-01", periods=4)
-    return pd.DataFrame(
-        {"A": [0.5, 0.5, 0.2, 0.0], "B": [0.5, 0.3, 0.8, 0.6]}, index=idx
-    )
-
-
-def test_turnover_two_way_and_one_way(weights):
-    two = m.turnover_series(weights)
-    np.testing.assert_allclose(two.to_numpy(), [1.0, 0.2, 0.8, 0.4])
-    np.testing.assert_allclose(m.turnover_series(weights, one_way=True).to_numpy(), [0.5, 0.1, 0.4, 0.2])
-    assert m.total_turnover(weights) == pytest.approx(2.4, abs=1e-15)
-    start = m.turnover_series(weights, initial_weights={"A": 0.5, "B": 0.5})
-    assert start.iloc[0] == 0.0
-    costs = m.transaction_costs(weights, commission_rate=0.001)
-    np.testing.assert_allclose(costs.to_numpy(), 0.001 * two.to_numpy(), rtol=1e-15)
-
-
-def test_turnover_with_drift_matches_holdings_simulation(weights):
-    rng = np.random.default_rng(1)
-    asset_ret = pd.DataFrame(rng.normal(0, 0.03, weights.shape), index=weights.index, columns=weights.columns)
-    got = m.turnover_series(weights, asset_returns=asset_ret)
-    # simulate holdings in currency: at each row, let the holdings earn that row's returns
-    # (none on the first row), then rebalance to the row's weights; cash earns nothing
-    cash, holdings, expected = 1.0, np.zeros(2), []
-    for t, (w, r) in enumerate(zip(weights.to_numpy(), asset_ret.to_numpy())):
-        if t > 0:
-            holdings = holdings * (1 + r)
-        value = holdings.sum() + cash
-        target = w * value
-        expected.append(np.abs(target - holdings).sum() / value)
-        cash = value - target.sum()
-        holdings = target
-    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-12)
-    # constant targets: no cost after day one without drift, some cost with drift
-    const = pd.DataFrame(0.5, index=weights.index, columns=weights.columns)
-    assert m.transaction_costs(const).iloc[1:].sum() == 0.0
-    assert m.transaction_costs(const, asset_returns=asset_ret).iloc[1:].sum() > 0.0
-
-
-def test_turnover_rejects_bad_input(weights):
-    with pytest.raises(DataError):
-        m.turnover_series(weights.to_numpy())
-    with pytest.raises(DataError):
-        m.turnover_series(weights.where(weights > 0))
-    with pytest.raises(ConfigError):
-        m.transaction_costs(weights, commission_rate=1.5)
-
-
 # --------------------------------------------------------------------------- summary
 
 

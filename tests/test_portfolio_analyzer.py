@@ -104,7 +104,7 @@ def test_holdings_positions_and_transactions(execution):
     assert len(tx) == s.order_stats["Completed"] == len(s.fills)
     assert tx["commission"].sum() == pytest.approx(s.total_commission, rel=1e-12)
     # the last row: what the broker holds at the end
-    for i, d in enumerate(s.datas):
+    for d in s.datas:
         assert pos.iloc[-1][d._name] == pytest.approx(s.broker.getposition(d).size * d.close[0], rel=1e-9)
     assert pos.iloc[-1]["cash"] == pytest.approx(s.broker.getcash(), rel=1e-9, abs=1e-6)  # cash is ~0
     if execution == "close":  # after-trade value = the value before the close's trades - their commission

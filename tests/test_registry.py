@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -15,7 +14,7 @@ import runner
 from bt_lstm_mvo.allocators import Allocator
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import parse_config
-from bt_lstm_mvo.experiment.registry import KINDS, build_allocator, import_allocator_class
+from bt_lstm_mvo.experiment.registry import build_allocator, import_allocator_class
 
 
 class TopMomentum(Allocator):
@@ -114,20 +113,20 @@ def test_history_requirement_comes_from_the_allocator(tmp_path, capsys):
     assert "strategies.mom: needs at least 401 training bars" in err
 
 
-def test_lstm_history_requirement_is_its_feature_spec():
+def test_lstm_history_requirement_is_what_fit_needs():
+    """min_history_rows is the real boundary: fit succeeds with that many rows, fails with one fewer."""
     from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.errors import DataError
+    from tests.helpers import make_prices
 
-    alloc = LSTMAllocator(window=10, vol_window=7, rsi_period=5)
-    assert alloc.min_history_rows(3) == alloc.feature_spec.min_rows + 1 == 18
-    assert LSTMAllocator(validation_fraction=0.2).min_history_rows(3) == LSTMAllocator().feature_spec.min_rows + 2
-
-
-def test_every_kind_has_a_builder_and_kind_literal_follows_the_registry():
-    from typing import get_args
-
-    from bt_lstm_mvo.experiment.config import StrategyConfig
-
-    assert set(get_args(StrategyConfig.model_fields["kind"].annotation)) == set(KINDS)
+    for extra in ({}, {"validation_fraction": 0.5}):
+        alloc = LSTMAllocator(window=10, vol_window=7, rsi_period=5, rsi_warmup_bars=10, hidden_size=4, epochs=1,
+                              device="cpu", **extra)
+        need = alloc.min_history_rows(3)
+        prices = make_prices(n_rows=need, n_assets=3)
+        alloc.fit(prices)
+        with pytest.raises(DataError, match="rows"):
+            alloc.fit(prices.iloc[1:])
 
 
 def test_import_allocator_class_accepts_both_spellings():
@@ -135,30 +134,43 @@ def test_import_allocator_class_accepts_both_spellings():
     assert import_allocator_class("tests.test_registry.TopMomentum") is TopMomentum
 
 
-def test_checkpoint_replaces_the_first_fit_and_refit_still_applies(tmp_path):
-    """The one rule, in the strategy the runner uses: no fit at the first bar with fit=False,
-    refits every ``refit`` bars after it."""
+def test_fit_and_refit_rule():
+    """The one rule: fit at the first trading bar unless pre-trained (fit=False, a checkpoint);
+    refit every ``refit`` trading bars after the first either way."""
     import backtrader as bt
 
     from bt_lstm_mvo.feeds.market import load_market
     from bt_lstm_mvo.strategies.base import AllocationStrategy
 
     class Counting(TopMomentum):
-        requires_fit = False
-
         def fit(self, history):
-            self.fitted = getattr(self, "fitted", 0) + 1
             return self
 
     market = load_market(["BTC-USD", "SPY"], source="synthetic", start="2019-01-01", end="2019-12-31", seed=1)
-    for fit, refit, expected in ((True, None, 1), (False, None, 0), (False, 50, None), (True, 50, None)):
+    idx = market.index
+    assert 251 <= len(idx) < 300  # so refits fall on bars 150, 200 and 250 only
+    cases = {(True, None): [idx[100]], (False, None): [], (False, 50): [idx[150], idx[200], idx[250]],
+             (True, 50): [idx[100], idx[150], idx[200], idx[250]]}
+    for (fit, refit), expected in cases.items():
         cerebro = bt.Cerebro(stdstats=False)
         market.add_to(cerebro)
-        alloc = Counting(lookback_bars=5)
-        cerebro.addstrategy(AllocationStrategy, allocator=alloc, fit=fit, refit=refit,
-                            trade_start=market.index[100])
+        cerebro.addstrategy(AllocationStrategy, allocator=Counting(lookback_bars=5), fit=fit, refit=refit,
+                            trade_start=idx[100])
         strat = cerebro.run()[0]
-        trading = int(np.sum(market.index >= market.index[100]))
-        refits = (trading - 1) // refit if refit else 0
-        want = (1 if fit else 0) + refits if expected is None else expected
-        assert len(strat.fits) == want, (fit, refit)
+        assert [pd.Timestamp(f["date"]) for f in strat.fits] == expected, (fit, refit)
+
+
+def test_runner_checkpoint_skips_the_first_fit_and_still_refits(tmp_path):
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.feeds.market import load_market
+
+    tiny = {"window": 10, "vol_window": 7, "rsi_period": 5, "rsi_warmup_bars": 10, "hidden_size": 4, "epochs": 1,
+            "device": "cpu"}
+    market = load_market(["BTC-USD", "SPY", "GLD"], source="synthetic", start="2019-01-01", end="2020-06-30", seed=5)
+    path = LSTMAllocator(**tiny).fit(market.closes().loc[:"2019-12-31"]).save(tmp_path / "model.pt")
+    strategy = {"kind": "lstm", "checkpoint": str(path), "refit": 40}
+    rc, res = _run(tmp_path, _cfg(strategy))
+    assert rc == 0
+    fits = res["strategies"]["mom"]["runs"][0]["fits"]
+    assert fits and all(pd.Timestamp(f["date"]) > pd.Timestamp("2020-01-02") for f in fits)  # no first-bar fit
+    assert len(fits) >= 2  # refits every 40 trading bars over the ~6 months of test

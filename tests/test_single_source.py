@@ -27,14 +27,14 @@ TABLE1 = {"total_return": ("metrics", "total_return"), "cagr": ("metrics", "cagr
           "calmar": ("metrics", "calmar_ratio"), "downside_deviation": ("metrics", "downside_deviation")}
 
 
-def _plain_cerebro(data_dir, strategy) -> dict:
-    """The README's example, with ``strategy`` in place of MVOStrategy."""
+def _plain_cerebro(data_dir, strategy, execution: str = "close") -> dict:
+    """The README's example, with ``strategy`` in place of MVOStrategy (and ``execution``)."""
     market = load_market(TICKERS, source="csv", data_dir=data_dir, start=START, end=END)
-    cerebro = bt.Cerebro()
+    cerebro = bt.Cerebro(cheat_on_open=execution == "next_open")
     market.add_to(cerebro)
     cerebro.broker.setcash(1_000_000)
     cerebro.broker.addcommissioninfo(ProportionalCommission(commission=0.001))
-    cerebro.addstrategy(strategy, trade_start=TRADE_START, schedule="daily")
+    cerebro.addstrategy(strategy, trade_start=TRADE_START, schedule="daily", execution=execution)
     cerebro.addanalyzer(PaperMetrics, since=TRADE_START, _name="metrics")
     cerebro.addanalyzer(PortfolioWeights, since=TRADE_START, _name="weights")
     cerebro.addanalyzer(StressWindow, since=TRADE_START, windows={"2024H1": ("2024-01-01", "2024-06-30")},
@@ -44,12 +44,13 @@ def _plain_cerebro(data_dir, strategy) -> dict:
 
 
 @pytest.mark.realdata
-def test_runner_and_plain_cerebro_give_identical_table1(data_dir, tmp_path):
+@pytest.mark.parametrize("execution", ["close", "next_open"])
+def test_runner_and_plain_cerebro_give_identical_table1(data_dir, tmp_path, execution):
     cfg = {
         "name": "single-source",
         "data": {"source": "csv", "tickers": TICKERS, "start": START, "end": END, "data_dir": str(data_dir)},
         "split": {"test_start": TRADE_START},
-        "broker": {"cash": 1_000_000, "commission": 0.001},
+        "broker": {"cash": 1_000_000, "commission": 0.001, "execution": execution},
         "strategies": {"mvo": {"kind": "mvo", "schedule": "daily"}, "ew": {"kind": "equal_weight"}},
         "buy_and_hold_benchmarks": False,
         "analysis": {"stress_windows": {"2024H1": ["2024-01-01", "2024-06-30"]}},
@@ -62,7 +63,7 @@ def test_runner_and_plain_cerebro_give_identical_table1(data_dir, tmp_path):
     res = json.loads((out / "results.json").read_text())
 
     for name, strategy in (("mvo", MVOStrategy), ("ew", EqualWeightStrategy)):
-        plain = _plain_cerebro(data_dir, strategy)
+        plain = _plain_cerebro(data_dir, strategy, execution)
         reported = res["strategies"][name]["metrics"]
         for ours, (analyzer, key) in TABLE1.items():
             assert reported[ours] == pytest.approx(plain[analyzer][key], rel=1e-12, abs=1e-15), (name, ours)

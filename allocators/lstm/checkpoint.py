@@ -50,6 +50,16 @@ def save_checkpoint(path, state_dict: dict, metadata: dict) -> Path:
 REQUIRED_METADATA = {"config": dict, "feature_spec": dict, "assets": list, "scaler": dict}
 
 
+def _is_iso_date(value) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
 def load_checkpoint(path) -> tuple[dict, dict]:
     """Read ``(state_dict, metadata)``; ConfigError (naming the file) for a missing, unreadable,
     foreign, corrupt or newer file. Loading never runs code from the file (``weights_only``)."""
@@ -81,6 +91,13 @@ def load_checkpoint(path) -> tuple[dict, dict]:
         if not isinstance(meta.get(key), kind):
             got = "missing" if key not in meta else f"a {type(meta[key]).__name__}"
             raise ConfigError(f"LSTM checkpoint {path}: metadata {key!r} must be a JSON {kind.__name__}, it is {got}")
+    fit = meta.get("fit", {})
+    if not isinstance(fit, dict):
+        raise ConfigError(f"LSTM checkpoint {path}: metadata 'fit' must be a JSON object, it is a {type(fit).__name__}")
+    for key in ("fit_start", "fit_end"):
+        value = fit.get(key)
+        if value is not None and not _is_iso_date(value):
+            raise ConfigError(f"LSTM checkpoint {path}: metadata fit.{key} must be an ISO date, got {value!r}")
     state = payload.get("state_dict")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ConfigError(f"LSTM checkpoint {path}: its state_dict is not a mapping of tensors")

@@ -76,25 +76,48 @@ def reserve_output(out: Path, field: str = "--out") -> Path:
     except OSError as exc:
         raise ConfigError(f"{field}: cannot create {out.parent} ({exc.strerror or exc})") from None
     lock = _lock_path(out)
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or "0")
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _pid_alive(pid):
-                raise ConfigError(f"{field}: another run (pid {pid}) is writing {out}; wait for it to finish or "
-                                  "choose another folder") from None
-            lock.unlink(missing_ok=True)  # left by a process that no longer runs
-            continue
-        except OSError as exc:
-            raise ConfigError(f"{field}: cannot write in {out.parent} ({exc.strerror or exc})") from None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        return lock
+    for _ in range(3):
+        if _take_lock(lock, field):
+            return lock
+        owner = _lock_owner(lock)
+        if owner is not None:
+            raise ConfigError(f"{field}: another run (pid {owner}) is writing {out}; wait for it to finish or "
+                              "choose another folder")
     raise ConfigError(f"{field}: cannot lock {out} (lock file {lock} keeps coming back)")
+
+
+def _take_lock(lock: Path, field: str) -> bool:
+    """Create ``lock`` holding our pid, atomically (a hard link of a complete temporary file), so
+    no other process ever reads it half-written. False when it exists already."""
+    tmp = lock.with_name(f"{lock.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(str(os.getpid()))
+        os.link(tmp, lock)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot write in {lock.parent} ({exc.strerror or exc})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _lock_owner(lock: Path) -> int | None:
+    """The pid of a live run holding ``lock``; None after removing a lock its owner left behind."""
+    try:
+        before = lock.stat()
+        pid = int(lock.read_text().strip())
+    except FileNotFoundError:
+        return None  # released meanwhile: try again
+    except (OSError, ValueError):
+        return -1  # unreadable: treat as held
+    if _pid_alive(pid):
+        return pid
+    with contextlib.suppress(OSError):
+        if lock.stat().st_ino == before.st_ino:  # still the dead owner's file, not a newer lock
+            lock.unlink()
+    return None
 
 
 def release_output(lock: Path | None) -> None:
