@@ -8,6 +8,7 @@ returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
 * :class:`RollingAlpha`: excess return over a benchmark feed or returns Series per window.
 * :class:`StressWindow`: return, drawdown and volatility inside named date windows.
 * :class:`PortfolioWeights`: held and target weights per bar, final weights, turnover, costs.
+* :class:`TearsheetStats`: monthly/yearly returns, rolling Sharpe and volatility, worst drawdowns.
 * :class:`Holdings`: positions and transactions in pyfolio's layout (``positions()``, ``transactions()``).
 """
 
@@ -16,6 +17,7 @@ from bt_lstm_mvo.analyzers.bt_analyzers import (
     PaperMetrics,
     PortfolioReturnsAnalyzer,
     SortinoRatio,
+    TearsheetStats,
     returns_from_timereturn,
 )
 from bt_lstm_mvo.analyzers.portfolio import Holdings, PortfolioWeights
@@ -30,5 +32,6 @@ __all__ = [
     "RollingAlpha",
     "SortinoRatio",
     "StressWindow",
+    "TearsheetStats",
     "returns_from_timereturn",
 ]

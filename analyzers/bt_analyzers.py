@@ -22,9 +22,20 @@ Conventions:
 from __future__ import annotations
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 
-from bt_lstm_mvo.analyzers.metrics import as_return_series, downside_deviation, performance_summary, sortino_ratio
+from bt_lstm_mvo.analyzers.metrics import (
+    as_return_series,
+    downside_deviation,
+    monthly_returns,
+    performance_summary,
+    rolling_sharpe,
+    rolling_volatility,
+    sortino_ratio,
+    worst_drawdowns,
+    yearly_returns,
+)
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.periods import check_number, check_periods_per_year, iso_date, periods_per_year_from_index, to_date
 from bt_lstm_mvo.vocab import SORTINO_VARIANTS, check_choice
@@ -198,3 +209,48 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
             risk_free=self.risk_free,
             ddof=self.ddof,
         )
+
+
+class TearsheetStats(PortfolioReturnsAnalyzer):
+    """What a tearsheet shows, on the portfolio's returns: monthly and yearly returns, rolling
+    Sharpe and volatility, the worst drawdowns (the pure functions of
+    :mod:`bt_lstm_mvo.analyzers.metrics`; QuantStats gives the same numbers).
+
+    Params:
+        timeframe, compression, fund, since, periods_per_year: as :class:`PortfolioReturnsAnalyzer`.
+        rolling_bars (126): window of the rolling Sharpe and volatility (about six months).
+        n_drawdowns (5): how many of the deepest drawdowns to list.
+
+    ``get_analysis()`` keys:
+        monthly: {year: {month (1-12): return}} (months without returns omitted);
+        yearly: {year: return};
+        rolling: {bars, periods_per_year, sharpe: {date: value}, volatility: {date: value}}
+            (dates once the window is full);
+        drawdowns: list of {start, valley, recovery, depth, days}, deepest first.
+    """
+
+    params = (("rolling_bars", 126), ("n_drawdowns", 5))
+
+    def __init__(self):
+        super().__init__()
+        for key in ("rolling_bars", "n_drawdowns"):
+            value = getattr(self.p, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (2 if key == "rolling_bars" else 1):
+                raise ConfigError(f"TearsheetStats: {key} must be an integer >= "
+                                  f"{2 if key == 'rolling_bars' else 1}, got {value!r}")
+        self.rolling_bars, self.n_drawdowns = self.p.rolling_bars, self.p.n_drawdowns
+
+    def stop(self):
+        rets = self.portfolio_returns()
+        ppy = self.annualisation_factor()
+        monthly = monthly_returns(rets)
+        self.rets = {
+            "monthly": {int(y): {int(m): float(v) for m, v in row.items() if v == v} for y, row in monthly.iterrows()},
+            "yearly": {int(y): float(v) for y, v in yearly_returns(rets).items()},
+            "rolling": {"bars": self.rolling_bars, "periods_per_year": ppy, "sharpe": {}, "volatility": {}},
+            "drawdowns": worst_drawdowns(rets, self.n_drawdowns),
+        }
+        if ppy is not None:
+            for key, fn in (("sharpe", rolling_sharpe), ("volatility", rolling_volatility)):
+                series = fn(rets, self.rolling_bars, ppy).dropna()
+                self.rets["rolling"][key] = {iso_date(d): float(v) for d, v in series.items() if np.isfinite(v)}

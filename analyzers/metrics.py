@@ -465,3 +465,70 @@ def performance_summary(
         periods_per_year=_none_if_bad(ppy),
     )
     return out
+
+
+# --------------------------------------------------------------------------- tearsheet pieces
+
+
+def monthly_returns(returns) -> pd.DataFrame:
+    """Compounded return of each calendar month: one row per year, columns 1..12 (NaN where the
+    series has no return that month). Same numbers as ``quantstats.stats.monthly_returns``."""
+    ser = as_return_series(returns)
+    grouped = (1.0 + ser).groupby([ser.index.year, ser.index.month]).prod() - 1.0
+    table = grouped.unstack().reindex(columns=range(1, 13))
+    table.index.name, table.columns.name = "year", "month"
+    return table
+
+
+def yearly_returns(returns) -> pd.Series:
+    """Compounded return of each calendar year (QuantStats' ``EOY`` column)."""
+    ser = as_return_series(returns)
+    out = (1.0 + ser).groupby(ser.index.year).prod() - 1.0
+    out.index.name = "year"
+    return out
+
+
+def rolling_sharpe(returns, window: int, periods_per_year: float) -> pd.Series:
+    """``mean / std(ddof=1) * sqrt(P)`` over trailing ``window`` returns (NaN before it fills)."""
+    ser = as_return_series(returns)
+    roll = ser.rolling(window)
+    return roll.mean() / roll.std() * math.sqrt(periods_per_year)
+
+
+def rolling_volatility(returns, window: int, periods_per_year: float) -> pd.Series:
+    """``std(ddof=1) * sqrt(P)`` over trailing ``window`` returns (NaN before it fills)."""
+    ser = as_return_series(returns)
+    return ser.rolling(window).std() * math.sqrt(periods_per_year)
+
+
+def worst_drawdowns(returns, n: int = 5) -> list[dict]:
+    """The ``n`` deepest drawdown episodes of compounded wealth (starting at 1 before the first
+    return), deepest first: ``start`` (first date below the previous peak), ``valley`` (the
+    trough), ``recovery`` (first date back at the peak, None if not yet), ``depth`` (<= 0) and
+    ``days`` (calendar days from the start to the recovery, or to the last date)."""
+    ser = as_return_series(returns)
+    if ser.empty:
+        return []
+    wealth = np.concatenate([[1.0], np.cumprod(1.0 + ser.to_numpy())])
+    peak = np.maximum.accumulate(wealth)
+    under = wealth[1:] < peak[1:] * (1 - 1e-12)
+    dates = ser.index
+    episodes, i = [], 0
+    while i < len(under):
+        if not under[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(under) and under[j]:
+            j += 1
+        depth_rel = wealth[1 + i: 1 + j] / peak[1 + i: 1 + j] - 1.0
+        k = i + int(np.argmin(depth_rel))
+        recovered = j < len(under)
+        end = dates[j] if recovered else dates[-1]
+        episodes.append({
+            "start": iso_date(dates[i]), "valley": iso_date(dates[k]),
+            "recovery": iso_date(dates[j]) if recovered else None,
+            "depth": float(depth_rel.min()), "days": int((end - dates[i]).days),
+        })
+        i = j
+    return sorted(episodes, key=lambda e: e["depth"])[:n]

@@ -22,7 +22,7 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.analyzers import Holdings, PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow
+from bt_lstm_mvo.analyzers import Holdings, PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow, TearsheetStats
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
@@ -137,6 +137,7 @@ def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
         "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
         "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy}),
         "holdings": (Holdings, {}),
+        "tearsheet": (TearsheetStats, {"since": start, "periods_per_year": ppy}),
     }
 
 

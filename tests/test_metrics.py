@@ -365,3 +365,54 @@ def test_performance_summary_without_dates_needs_periods():
         m.performance_summary([0.01], sortino_variant="bad")
     with pytest.raises(DataError):
         m.excess_return_windows(pd.Series([0.01, 0.02]), pd.Series([0.01, 0.02]))
+
+
+# --------------------------------------------------------------------------- tearsheet pieces vs QuantStats
+
+
+@pytest.fixture
+def daily():
+    rng = np.random.default_rng(11)
+    idx = pd.bdate_range("2021-03-15", periods=420)
+    return pd.Series(rng.standard_t(4, 420) * 0.012 + 0.0004, index=idx)
+
+
+def test_monthly_and_yearly_returns_match_quantstats(daily):
+    import quantstats as qs
+
+    ours = m.monthly_returns(daily)
+    theirs = qs.stats.monthly_returns(daily, eoy=True, compounded=True)
+    for year in ours.index:
+        for month in range(1, 13):
+            v = ours.loc[year, month]
+            q = theirs.loc[str(year)].iloc[month - 1]
+            assert (np.isnan(v) and q == 0.0) or v == pytest.approx(q, abs=1e-12)
+        assert m.yearly_returns(daily)[year] == pytest.approx(theirs.loc[str(year), "EOY"], abs=1e-12)
+
+
+def test_rolling_sharpe_and_volatility_match_quantstats(daily):
+    import quantstats as qs
+
+    ours = m.rolling_sharpe(daily, 63, 252).dropna()
+    theirs = qs.stats.rolling_sharpe(daily, rolling_period=63, periods_per_year=252).dropna()
+    pd.testing.assert_series_equal(ours, theirs.loc[ours.index], check_names=False, rtol=1e-10)
+    vol = m.rolling_volatility(daily, 63, 252).dropna()
+    qvol = qs.stats.rolling_volatility(daily, rolling_period=63, periods_per_year=252).dropna()
+    pd.testing.assert_series_equal(vol, qvol.loc[vol.index], check_names=False, rtol=1e-10)
+
+
+def test_worst_drawdowns_match_quantstats(daily):
+    import quantstats as qs
+
+    ours = m.worst_drawdowns(daily, n=5)
+    details = qs.stats.drawdown_details(qs.stats.to_drawdown_series(daily)).sort_values("max drawdown")
+    assert len(ours) == 5
+    for mine, (_, row) in zip(ours, details.head(5).iterrows()):
+        assert mine["depth"] * 100 == pytest.approx(row["max drawdown"], rel=1e-9)
+        assert mine["valley"] == str(row["valley"])[:10] and mine["start"] == str(row["start"])[:10]
+    assert [d["depth"] for d in ours] == sorted(d["depth"] for d in ours)
+    # a drawdown still open at the end has no recovery date
+    falling = pd.Series([0.01, -0.05, -0.02], index=pd.bdate_range("2024-01-01", periods=3))
+    (only,) = m.worst_drawdowns(falling)
+    assert only["recovery"] is None and only["start"] == "2024-01-02" and only["valley"] == "2024-01-03"
+    assert only["depth"] == pytest.approx(0.95 * 0.98 - 1, rel=1e-12)

@@ -66,7 +66,16 @@ def test_backtest_outputs(tmp_path, capsys):
         assert m["sharpe"] == pytest.approx(empyrical.sharpe_ratio(r, annualization=ppy), rel=1e-9)
         assert m["sortino"] == pytest.approx(empyrical.sortino_ratio(r, annualization=ppy), rel=1e-9)
         assert m["max_drawdown"] == pytest.approx(empyrical.max_drawdown(r), rel=1e-9)
+    # the tearsheet section comes from the TearsheetStats analyzer and agrees with QuantStats
+    import quantstats as qs
+
+    ts = res["strategies"]["mvo"]["runs"][0]["analyzers"]["tearsheet"]
+    eoy = qs.stats.monthly_returns(rets["mvo"].dropna())["EOY"]
+    expected = {str(y): v for y, v in eoy.items()}
+    assert {y: pytest.approx(v, rel=1e-8) for y, v in ts["yearly"].items()} == expected  # the CSV has 10 digits
+    assert "rolling_mvo.png" in names
     md = (out / "report.md").read_text()
+    assert "Tearsheet: mvo - monthly returns" in md and "Tearsheet: lstm (first seed) - worst drawdowns" in md
     html = (out / "report.html").read_text()
     assert "SYNTHETIC DATA" in md and "SYNTHETIC DATA" in html
     for table in ("Table 1", "Table 2", "Table 3", "Table 4"):

@@ -185,6 +185,11 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
             for name, runs in result.runs.items():
                 images[f"Weights: {name}"] = plots.weights_plot(
                     runs[0].weights_held, tmp / f"weights_{_safe(name)}.png", f"{name}: held weights", note)
+            for name, s in res["strategies"].items():
+                rolling = (s["runs"][0]["analyzers"].get("tearsheet") or {}).get("rolling")
+                if rolling and rolling.get("sharpe"):
+                    images[f"Rolling Sharpe and volatility: {name}"] = plots.rolling_plot(
+                        rolling, tmp / f"rolling_{_safe(name)}.png", f"{name}: rolling Sharpe and volatility", note)
             if res.get("alpha"):
                 a, b = res["alpha"]["pair"]
                 images[f"Alpha: {a} vs {b}"] = plots.alpha_plot(

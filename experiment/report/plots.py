@@ -93,6 +93,22 @@ def alpha_plot(windows: list[dict], path: Path, title: str, note: str = "") -> P
     return _save(fig, path)
 
 
+def rolling_plot(rolling: dict, path: Path, title: str, note: str = "") -> Path:
+    """Rolling Sharpe (top) and annualised volatility (bottom) from a ``TearsheetStats`` analysis."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
+    for ax, key, label, scale in ((top, "sharpe", "Sharpe", 1.0), (bottom, "volatility", "volatility (%)", 100.0)):
+        series = pd.Series(rolling.get(key) or {}, dtype=float)
+        if not series.empty:
+            series.index = pd.to_datetime(series.index)
+            ax.plot(series.index, scale * series.to_numpy(), linewidth=1.2)
+        ax.set_ylabel(f"rolling {label}")
+        ax.grid(alpha=0.3)
+    top.axhline(0, color="black", linewidth=0.8)
+    fig.suptitle(f"{title} ({rolling.get('bars')}-bar window)")
+    _subtitle(bottom, note)
+    return _save(fig, path)
+
+
 def sensitivity_plot(table: pd.DataFrame, x: str, path: Path, title: str, note: str = "") -> Path:
     """Return, max drawdown and turnover against a swept parameter (mean with 95% CI bars)."""
     metrics = [c for c in ("total_return", "max_drawdown", "turnover") if f"{c}_mean" in table.columns]

@@ -156,6 +156,34 @@ def table_significance(res: dict) -> Table | None:
     return significance_table(sig["comparison"])
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def tearsheet_tables(res: dict) -> list[Table]:
+    """Per strategy (first seed): monthly and yearly returns, and the worst drawdowns, from its
+    ``TearsheetStats`` analyzer."""
+    out = []
+    for name, s in res["strategies"].items():
+        ts = s["runs"][0]["analyzers"].get("tearsheet")
+        if not ts:
+            continue
+        rows = []
+        for year, months in ts["monthly"].items():
+            rows.append([str(year)] + [pct(months.get(str(m)), 1) if str(m) in months else ""
+                                       for m in range(1, 13)] + [pct(ts["yearly"].get(str(year)), 1)])
+        seed = " (first seed)" if len(s["seeds"]) > 1 else ""
+        out.append(Table(f"Tearsheet: {name}{seed} - monthly returns", ["Year", *MONTHS, "Year total"], rows,
+                         ["Compounded daily returns of the test period per calendar month and year "
+                          "(a partial first or last month covers only the test days)."]))
+        rows = [[str(i), d["start"], d["valley"], d["recovery"] or "not recovered", pct(d["depth"]), str(d["days"])]
+                for i, d in enumerate(ts["drawdowns"], 1)]
+        out.append(Table(f"Tearsheet: {name}{seed} - worst drawdowns",
+                         ["#", "Start", "Valley", "Recovery", "Depth", "Days"], rows,
+                         ["Episodes of compounded wealth below its previous peak, deepest first; days are calendar "
+                          "days from the start to the recovery (or to the end of the test)."]))
+    return out
+
+
 def tables(res: dict) -> list[Table]:
     out = [table1(res)]
     for t in (table_benchmarks(res), table2(res), table_significance(res)):
@@ -164,6 +192,7 @@ def tables(res: dict) -> list[Table]:
     out.append(table3(res))
     out += table4(res)
     out.append(table_orders(res))
+    out += tearsheet_tables(res)
     out += [Table(**t) for t in res.get("sweep_tables", [])]
     return out
 
