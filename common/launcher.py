@@ -15,6 +15,9 @@ from bt_lstm_mvo.signals import install_sigterm, interrupted, restore_sigterm
 
 def main(argv=None) -> int:
     previous = install_sigterm()
+    args = sys.argv[1:] if argv is None else list(argv)
+    if "--quiet" not in args and not {"-h", "--help"} & set(args):
+        print("starting: loading backtrader, torch and pandas ...", file=sys.stderr, flush=True)
     try:
         try:
             from bt_lstm_mvo.experiment.cli import main as cli_main

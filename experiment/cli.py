@@ -56,7 +56,9 @@ def _run(cfg, args, out: Path) -> int:
 
     if cfg.mode == "notebook_replication":
         return _replication(cfg, args, out, stage)
-    result = run(cfg, data_dir=args.data_dir, progress=not args.quiet, stage=stage)
+    # tqdm bars only on a terminal: in a log file their \r frames would glue lines together
+    bars = not args.quiet and sys.stderr.isatty()
+    result = run(cfg, data_dir=args.data_dir, progress=bars, stage=stage)
     stage(f"writing report to {out}")
     result.write(out, reserve=False)  # reserved by run_cli before any work
     res = result.results
@@ -85,7 +87,7 @@ def _replication(cfg, args, out: Path, stage) -> int:
     data_dir = args.data_dir or cfg.data.data_dir
     if data_dir is None:
         raise ConfigError("data.data_dir: notebook_replication needs the real CSVs; set it or pass --data-dir")
-    run = run_notebook_replication(cfg, data_dir, stage=stage, progress=not args.quiet)
+    run = run_notebook_replication(cfg, data_dir, stage=stage, progress=not args.quiet and sys.stderr.isatty())
     stage(f"writing report to {out}")
     write_replication_outputs(run, out, make_plots=cfg.output.plots)
     if not args.quiet:

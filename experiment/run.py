@@ -207,6 +207,33 @@ def _run_order(cfg: ExperimentConfig) -> list[str]:
     return names
 
 
+class RunPlan:
+    """Every run of an experiment, counted, with a time estimate for what is left: the mean
+    duration of the finished runs of the same kind (an LSTM trains; a buy-and-hold does not),
+    else of all finished runs. ``line(label, kind)`` gives ``[3/10] running mvo (ETA 0:42)``."""
+
+    def __init__(self, kinds: list[str]):
+        self.pending = list(kinds)  # the kind of every run not finished yet
+        self.total, self.done = len(self.pending), 0
+        self.seconds: dict[str, list[float]] = {}
+
+    def eta(self) -> str:
+        finished = [s for v in self.seconds.values() for s in v]
+        if not finished:
+            return ""
+        mean_all = sum(finished) / len(finished)
+        left = sum((sum(v) / len(v)) if (v := self.seconds.get(kind)) else mean_all for kind in self.pending)
+        return f" (ETA {int(left // 60)}:{int(left % 60):02d})"
+
+    def line(self, label: str) -> str:
+        return f"[{self.done + 1}/{self.total}] running {label}{self.eta()}"
+
+    def finished(self, kind: str, seconds: float) -> None:
+        self.done += 1
+        self.pending.remove(kind)
+        self.seconds.setdefault(kind, []).append(seconds)
+
+
 def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
                    stage=lambda msg: None) -> ExperimentResult:
     import torch
@@ -222,19 +249,23 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
     analyzers = analyzer_specs(cfg, start)
     pair = cfg.analysis.alpha_pair
     runs: dict[str, list[BacktestResult]] = {}
+    plan = RunPlan([cfg.strategies[n].kind for n in _run_order(cfg) for _ in seeds_of(cfg.strategies[n])]
+                   + ["buy_and_hold"] * (len(market.tickers) if cfg.buy_and_hold_benchmarks else 0))
     for name in _run_order(cfg):
         spec = cfg.strategies[name]
         extra = alpha_spec(cfg, start, runs[pair[1]][0].returns) if pair and name == pair[0] else {}
         runs[name] = []
         for seed in seeds_of(spec):
-            stage(f"running {name}" + (f" (seed {seed})" if seed is not None else ""))
+            stage(plan.line(name + (f" (seed {seed})" if seed is not None else "")))
             runs[name].append(run_backtest(market, name, spec, cfg.broker, start, seed=seed,
                                            progress=progress, analyzers={**analyzers, **extra}))
+            plan.finished(spec.kind, runs[name][-1].seconds)
     result.runs = {name: runs[name] for name in cfg.strategies}
     if cfg.buy_and_hold_benchmarks:
         for ticker in market.tickers:
-            stage(f"running buy-and-hold {ticker}")
+            stage(plan.line(f"buy-and-hold {ticker}"))
             spec = StrategyConfig(kind="buy_and_hold", asset=ticker, schedule="never")
             result.benchmarks[ticker] = run_backtest(market, f"hold {ticker}", spec, cfg.broker, start,
                                                      analyzers=analyzers)
+            plan.finished("buy_and_hold", result.benchmarks[ticker].seconds)
     return result

@@ -133,3 +133,26 @@ def test_sweep_through_the_runner(tmp_path):
     assert "Sweep - mvo over schedule" in md and "Significance - mvo vs ew" in md
     assert res["significance"]["verdicts"][0].startswith("The difference in Sharpe (mvo - ew)")
     assert any(p.name.startswith("sweep_") for p in out.glob("*.png"))
+
+
+def test_progress_lines_in_a_log_and_quiet_prints_only_the_folder(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = _write(tmp_path, TINY)
+    proc = subprocess.run([sys.executable, str(root / "runner.py"), str(cfg), "--out", str(tmp_path / "a")],
+                          capture_output=True, text=True, timeout=600, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr
+    assert "\r" not in err  # not a terminal: no progress-bar frames glued onto the lines
+    assert err.startswith("starting: ")
+    runs = [line for line in err.splitlines() if "] running " in line]
+    total = len(TINY["strategies"]["lstm"]["seeds"]) + len(TINY["strategies"]) - 1 + len(TINY["data"]["tickers"])
+    assert [line.split("] [")[1].split("]")[0] for line in runs] == [f"{k}/{total}" for k in range(1, total + 1)]
+    assert "ETA" in runs[-1] and "buy-and-hold" in runs[-1]
+    quiet = subprocess.run([sys.executable, str(root / "runner.py"), str(cfg), "--out", str(tmp_path / "b"),
+                            "--quiet"], capture_output=True, text=True, timeout=600, cwd=root)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout == f"{tmp_path / 'b'}\n"
