@@ -21,7 +21,7 @@ from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError, OutputEr
 __version__ = "0.2.0"
 
 
-def run(config, data_dir=None, progress: bool = False, stage=lambda msg: None):
+def run(config, data_dir=None, progress: bool = False, stage=lambda msg: None, frames=None):
     """Run an experiment from a notebook: ``bt_lstm_mvo.run("config.yaml")`` (or a dict, or an
     ExperimentConfig) returns a :class:`bt_lstm_mvo.experiment.api.RunResult` with ``metrics``,
     ``returns``, ``equity``, ``weights``, ``positions``, ``transactions``, ``fits``,
@@ -29,7 +29,7 @@ def run(config, data_dir=None, progress: bool = False, stage=lambda msg: None):
     Imports backtrader and torch on first use only."""
     from bt_lstm_mvo.experiment.api import run as run_experiment
 
-    return run_experiment(config, data_dir=data_dir, progress=progress, stage=stage)
+    return run_experiment(config, data_dir=data_dir, progress=progress, stage=stage, frames=frames)
 
 
 __all__ = ["AllocationError", "ConfigError", "DataError", "OutputError", "PluginError", "__version__", "run"]

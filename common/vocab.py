@@ -18,8 +18,10 @@ EXECUTIONS = ("close", "next_open")
 FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
 #: Sortino ratio definitions
 SORTINO_VARIANTS = ("standard", "paper")
-#: data sources of the runner
-SOURCES = ("synthetic", "csv", "yahoo")
+#: data sources of the runner (``frames``: DataFrames handed to ``bt_lstm_mvo.run(frames=...)``)
+SOURCES = ("synthetic", "csv", "yahoo", "frames")
+#: price-file formats of the ``csv`` source
+FILE_FORMATS = ("csv", "parquet")
 #: how calendars of assets trading on different days are joined
 CALENDAR_POLICIES = ("intersection", "union")
 #: mean-variance objectives, expected-return and covariance estimators

@@ -159,18 +159,26 @@ def as_config(config, source: str = "config") -> ExperimentConfig:
     raise ConfigError(f"config: expected a YAML path, a dict or an ExperimentConfig, got {type(config).__name__}")
 
 
-def run(config, data_dir: str | Path | None = None, progress: bool = False, stage=lambda msg: None) -> RunResult:
+def run(config, data_dir: str | Path | None = None, progress: bool = False, stage=lambda msg: None,
+        frames: dict[str, pd.DataFrame] | None = None) -> RunResult:
     """Run an experiment (``mode: backtest``) and return its :class:`RunResult`.
 
     ``config``: a YAML path, a dict with the YAML's keys, or an ExperimentConfig. ``data_dir``
     overrides ``data.data_dir``; ``progress`` shows the LSTM training bars; ``stage`` receives
-    one line per stage.
+    one line per stage. ``frames``: your own prices, one DataFrame per ticker (Yahoo columns,
+    ``Date`` a column or the index), with ``data.source: frames``; checked like a CSV file.
     """
     cfg = as_config(config)
     if cfg.mode != "backtest":
         raise ConfigError(f"mode: run() runs mode 'backtest'; {cfg.mode!r} runs with the command line "
                           "(bt-lstm-mvo run CONFIG)")
-    experiment = run_experiment(cfg, data_dir=data_dir, progress=progress, stage=stage)
+    if frames is not None and cfg.data.source != "frames":
+        raise ConfigError(f"data.source: frames were given but the config reads {cfg.data.source!r}; set "
+                          "data.source: frames")
+    if cfg.data.source == "frames" and cfg.sweep is not None:
+        raise ConfigError("sweep: a sweep's workers load the data themselves, so it needs a data source on disk "
+                          "(csv, yahoo or synthetic), not frames")
+    experiment = run_experiment(cfg, data_dir=data_dir, progress=progress, stage=stage, frames=frames)
     stage("collecting results")
     results = collect(experiment)
     sweep = None

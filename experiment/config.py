@@ -38,6 +38,7 @@ from bt_lstm_mvo.vocab import (
     CALENDAR_POLICIES,
     EXECUTIONS,
     FAILURE_POLICIES,
+    FILE_FORMATS,
     MODES,
     SCHEDULES,
     SORTINO_VARIANTS,
@@ -80,6 +81,8 @@ class DataConfig(_Strict):
     seed: int = 42
 
     max_daily_move: float | None = Field(DEFAULT_MAX_DAILY_MOVE, gt=1.0)
+    format: Literal[FILE_FORMATS] = "csv"
+    columns: dict[str, str] | None = None
 
     @field_validator("tickers")
     @classmethod

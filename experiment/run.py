@@ -88,13 +88,14 @@ class ExperimentResult:
         return first.periods_per_year
 
 
-def market_for(cfg: ExperimentConfig, data_dir: str | Path | None = None) -> Market:
+def market_for(cfg: ExperimentConfig, data_dir: str | Path | None = None, frames: dict | None = None) -> Market:
     d = cfg.data
     folder = data_dir if data_dir is not None else d.data_dir
-    if d.source != "synthetic" and folder is None:
+    if d.source in ("csv", "yahoo") and folder is None:
         raise ConfigError("data.data_dir: required for source 'csv'/'yahoo'; set it or pass --data-dir")
     return load_market(d.tickers, source=d.source, data_dir=folder, start=d.start, end=d.end,
-                       calendar=d.calendar, adjust=d.adjust, seed=d.seed, max_daily_move=d.max_daily_move)
+                       calendar=d.calendar, adjust=d.adjust, seed=d.seed, max_daily_move=d.max_daily_move,
+                       columns=d.columns, file_format=d.format, frames=frames)
 
 
 def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestamp) -> None:
@@ -235,12 +236,12 @@ class RunPlan:
 
 
 def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
-                   stage=lambda msg: None) -> ExperimentResult:
+                   stage=lambda msg: None, frames: dict | None = None) -> ExperimentResult:
     import torch
 
     torch.set_num_threads(cfg.runtime.torch_threads)
     stage(f"loading data ({cfg.data.source})")
-    market = market_for(cfg, data_dir)
+    market = market_for(cfg, data_dir, frames)
     start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
     check_against_data(cfg, market, start)
     stage(f"{len(market.tickers)} tickers, {len(market.index)} bars {market.index[0].date()}.."

@@ -22,7 +22,9 @@ import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError, DataError
 from bt_lstm_mvo.feeds.validation import (
+    OPTIONAL_COLUMNS,
     PRICE_COLUMNS,
+    REQUIRED_COLUMNS,
     check_columns,
     check_daily_moves,
     parse_dates,
@@ -31,6 +33,7 @@ from bt_lstm_mvo.feeds.validation import (
 from bt_lstm_mvo.files import file_problem, read_bytes
 from bt_lstm_mvo.names import check_ticker
 from bt_lstm_mvo.text import one_line
+from bt_lstm_mvo.vocab import FILE_FORMATS, check_choice
 
 #: largest CSV read (a daily file of decades is a few MB)
 MAX_CSV_BYTES = 200_000_000
@@ -40,9 +43,9 @@ DEFAULT_MAX_DAILY_MOVE = 10.0
 OHLCV = ["Open", "High", "Low", "Close", "Volume"]
 
 
-def csv_path(folder: Path, ticker: str) -> Path:
-    """``<folder>/<TICKER>.csv`` for a ticker of the allowed character set (never a path)."""
-    return Path(folder) / f"{check_ticker(ticker)}.csv"
+def csv_path(folder: Path, ticker: str, file_format: str = "csv") -> Path:
+    """``<folder>/<TICKER>.<csv|parquet>`` for a ticker of the allowed character set (never a path)."""
+    return Path(folder) / f"{check_ticker(ticker)}.{check_choice(file_format, FILE_FORMATS, 'data.format')}"
 
 
 def _check_layout(rows: list[list[str]], source: str) -> None:
@@ -61,8 +64,13 @@ def _check_layout(rows: list[list[str]], source: str) -> None:
 
 
 def read_yahoo_csv(path: Path | str, adjust: bool = True,
-                   max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE) -> pd.DataFrame:
-    """Read and validate one Yahoo CSV; return Open, High, Low, Close, Volume indexed by Date."""
+                   max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
+                   columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read and validate one Yahoo CSV; return Open, High, Low, Close, Volume indexed by Date.
+
+    ``columns`` maps Yahoo names to the file's own headers (``{"Close": "close", "Date":
+    "timestamp"}``) for files with other headers.
+    """
     path = Path(path)
     source = path.name
     data = read_bytes(path, "CSV file", DataError, MAX_CSV_BYTES)
@@ -74,16 +82,83 @@ def read_yahoo_csv(path: Path | str, adjust: bool = True,
         raise DataError(f"{source}: the file is empty; expected a Yahoo-format header (Date,Open,High,Low,Close,"
                         "Adj Close,Volume) and one row per day")
     try:
-        _check_layout(list(csv.reader(io.StringIO(text, newline=""))), source)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DataError(f"{source}: not a readable CSV ({one_line(exc)})") from None
+    header = _renamed(rows[0] if rows else [], columns, source)
+    _check_layout([header, *rows[1:]], source)
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype={"Date": str})
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"{source}: not a readable CSV ({one_line(exc)})") from None
-    raw.index = parse_dates(raw["Date"], source)
+    raw.columns = header
+    return table_to_frame(raw, source, adjust=adjust, max_daily_move=max_daily_move)
+
+
+def read_parquet_prices(path: Path | str, adjust: bool = True,
+                        max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
+                        columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """One ``<TICKER>.parquet`` with the Yahoo columns (``Date`` a column or the index): the same
+    checks and result as :func:`read_yahoo_csv`. Needs pyarrow (the ``parquet`` extra)."""
+    path = Path(path)
+    source = path.name
+    problem = file_problem(path)
+    if problem:
+        raise DataError(f"{path}: parquet file {problem}")
+    try:
+        raw = pd.read_parquet(path)
+    except ImportError as exc:
+        raise ConfigError(f"{source}: reading parquet needs pyarrow (pip install 'bt-lstm-mvo[parquet]'): "
+                          f"{one_line(exc)}") from None
+    except Exception as exc:  # pyarrow raises its own types for a corrupt or foreign file
+        raise DataError(f"{source}: not a readable parquet file ({type(exc).__name__}: {one_line(exc)})") from None
+    return frame_from_dataframe(raw, source, adjust=adjust, max_daily_move=max_daily_move, columns=columns)
+
+
+def frame_from_dataframe(df: pd.DataFrame, source: str, adjust: bool = True,
+                         max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
+                         columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """A user's DataFrame of one ticker (Yahoo columns; ``Date`` a column or the index) through
+    the same checks as a CSV file; ``source`` names it in errors."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{source}: expected a pandas DataFrame of prices, got {type(df).__name__}")
+    raw = df.copy()
+    header = _renamed([str(c) for c in raw.columns], columns, source)
+    raw.columns = header
+    if "Date" not in header:
+        raw = raw.reset_index()
+        raw.columns = ["Date", *header]
+    _check_layout([list(raw.columns)], source)
+    raw["Date"] = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in raw["Date"]]
+    return table_to_frame(raw, source, adjust=adjust, max_daily_move=max_daily_move)
+
+
+def _renamed(header: list[str], columns: dict[str, str] | None, source: str) -> list[str]:
+    """The header with the file's names replaced by the Yahoo names ``columns`` maps them from."""
+    if not columns:
+        return list(header)
+    allowed = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    unknown = [k for k in columns if k not in allowed]
+    if unknown:
+        raise ConfigError(f"data.columns: {unknown[0]!r} is not a Yahoo column; map from {list(allowed)}")
+    back = {v: k for k, v in columns.items()}
+    missing = [v for v in columns.values() if v not in header]
+    if missing:
+        raise DataError(f"{source}: data.columns maps to {missing[0]!r}, which is not in the header {header}")
+    return [back.get(c, c) for c in header]
+
+
+def table_to_frame(raw: pd.DataFrame, source: str, adjust: bool = True,
+                   max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE) -> pd.DataFrame:
+    """Validate a table with a ``Date`` column and the Yahoo price columns; return Open, High,
+    Low, Close, Volume indexed by Date (adjusted by ``Adj Close / Close`` with ``adjust``)."""
+    raw = raw.copy()
+    raw.index = parse_dates(raw["Date"].astype(str), source)
     raw.index.name = "Date"
     frame = raw.drop(columns=["Date"])
+    for c in (*PRICE_COLUMNS, "Adj Close", "Volume"):
+        if c in frame.columns:
+            frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce")
     validate_frame(frame, source)
     frame = frame.astype({c: float for c in frame.columns if c in (*PRICE_COLUMNS, "Adj Close", "Volume")})
     if adjust and "Adj Close" in frame.columns:
@@ -112,9 +187,11 @@ def check_tickers(tickers) -> list[str]:
 
 def load_csv_folder(
     folder: Path | str, tickers: Iterable[str], adjust: bool = True,
-    max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
+    max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE, columns: dict[str, str] | None = None,
+    file_format: str = "csv",
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Load ``<folder>/<TICKER>.csv`` for each ticker. Returns (frames, sha256 per file)."""
+    """Load ``<folder>/<TICKER>.csv`` (or ``.parquet``) for each ticker, with ``columns`` mapping
+    Yahoo names to the files' own headers. Returns (frames, sha256 per file)."""
     tickers = check_tickers(tickers)
     folder = Path(folder)
     if not folder.is_dir():
@@ -123,14 +200,15 @@ def load_csv_folder(
                         "of Yahoo-format CSVs (one <TICKER>.csv per ticker)")
     frames, hashes = {}, {}
     for ticker in tickers:
-        path = csv_path(folder, ticker)
+        path = csv_path(folder, ticker, file_format)
         problem = file_problem(path)
         if problem == "not found":
-            available = sorted(p.stem for p in folder.glob("*.csv"))
+            available = sorted(p.stem for p in folder.glob(f"*.{file_format}"))
             raise DataError(
                 f"ticker {ticker!r}: file {path} not found; available tickers in {folder}: {available}"
             )
-        frames[ticker] = read_yahoo_csv(path, adjust=adjust, max_daily_move=max_daily_move)
+        reader = read_parquet_prices if file_format == "parquet" else read_yahoo_csv
+        frames[ticker] = reader(path, adjust=adjust, max_daily_move=max_daily_move, columns=columns)
         try:
             hashes[ticker] = file_sha256(path)
         except OSError as exc:  # the file went away (or stopped being readable) while the run started

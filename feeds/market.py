@@ -17,7 +17,7 @@ import pandas as pd
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.feeds import calendar as cal
 from bt_lstm_mvo.feeds.bt_feeds import add_frames
-from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE, check_tickers, load_csv_folder
+from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE, check_tickers, frame_from_dataframe, load_csv_folder
 from bt_lstm_mvo.vocab import CALENDAR_POLICIES, SOURCES
 
 
@@ -85,11 +85,17 @@ def load_market(
     seed: int = 42,
     refresh: bool = False,
     max_daily_move: float | None = DEFAULT_MAX_DAILY_MOVE,
+    columns: dict[str, str] | None = None,
+    file_format: str = "csv",
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> Market:
     """Load ``tickers`` from ``source``, filter to [start, end], align on ``calendar``.
 
-    ``max_daily_move``: the largest factor a CSV close may move from one row to the next
+    ``max_daily_move``: the largest factor a close may move from one row to the next
     (:func:`bt_lstm_mvo.feeds.validation.check_daily_moves`); None turns the check off.
+    ``columns`` maps Yahoo column names to a file's own headers; ``file_format`` is ``csv`` or
+    ``parquet`` (source ``csv``). Source ``frames`` takes ``frames``: one DataFrame per ticker
+    with the Yahoo columns (``Date`` a column or the index), checked like a file.
     """
     tickers = check_tickers(tickers)
     if not tickers:
@@ -111,6 +117,17 @@ def load_market(
         frames = {t: f[["Open", "High", "Low", "Close", "Volume"]] for t, f in frames.items()}
         label = SYNTHETIC_LABEL
         extra = {"generator": "feeds.synthetic.generate_market", "seed": seed}
+    elif source == "frames":
+        if not isinstance(frames, dict) or not frames:
+            raise ConfigError("data.source: 'frames' needs the DataFrames, one per ticker: "
+                              "bt_lstm_mvo.run(config, frames={'SPY': df, ...}) or load_market(..., frames=...)")
+        missing = [t for t in tickers if t not in frames]
+        if missing:
+            raise ConfigError(f"data.tickers: no DataFrame given for {missing}; frames has {sorted(frames)}")
+        frames = {t: frame_from_dataframe(frames[t], f"frames[{t!r}]", adjust=adjust, max_daily_move=max_daily_move,
+                                          columns=columns) for t in tickers}
+        label = "DataFrames given to the API" + (" (adjusted prices)" if adjust else " (raw prices)")
+        extra = {"adjusted": adjust}
     else:
         if data_dir is None:
             raise ConfigError(f"data.data_dir: required for source {source!r} (a folder of <TICKER>.csv)")
@@ -119,7 +136,8 @@ def load_market(
             from bt_lstm_mvo.feeds.yahoo import fill_cache
 
             fill_cache(tickers, folder, start=start, end=end, refresh=refresh)
-        frames, hashes = load_csv_folder(folder, tickers, adjust=adjust, max_daily_move=max_daily_move)
+        frames, hashes = load_csv_folder(folder, tickers, adjust=adjust, max_daily_move=max_daily_move,
+                                         columns=columns, file_format=file_format)
         label = f"{'Yahoo Finance via yfinance, cached in' if source == 'yahoo' else 'CSV files in'} {folder}"
         label += " (adjusted prices)" if adjust else " (raw prices)"
         extra = {"folder": str(folder), "sha256": hashes, "adjusted": adjust}
