@@ -29,7 +29,9 @@ README = (ROOT / "README.md").read_text()
 
 
 def _readme_example() -> str:
-    return re.findall(r"```python\n(.*?)```", README, re.S)[0]
+    """The first Python block of the README's "own Backtrader script" section."""
+    section = README.split("## Using the parts in your own Backtrader script", 1)[1]
+    return re.findall(r"```python\n(.*?)```", section, re.S)[0]
 
 
 @pytest.fixture(scope="module")

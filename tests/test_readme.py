@@ -13,7 +13,8 @@ README = (ROOT / "README.md").read_text()
 
 @pytest.mark.realdata
 def test_readme_python_example_runs(data_dir, monkeypatch, capsys):
-    block = re.findall(r"```python\n(.*?)```", README, re.S)[0]
+    section = README.split("## Using the parts in your own Backtrader script", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
     monkeypatch.chdir(ROOT)
     code = block.replace('"../shared/data"', repr(str(data_dir)))
     exec(compile(code, "README.md", "exec"), {})
@@ -27,3 +28,13 @@ def test_readme_commands_exist():
         assert (ROOT / cfg).is_file(), cfg
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "make test" in README
+
+
+def test_readme_notebook_block_names_real_api():
+    from bt_lstm_mvo.experiment.api import RunResult
+
+    section = README.split("### From a notebook", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    used = set(re.findall(r"result\.(\w+)", block))
+    assert used >= {"metrics", "returns", "positions", "to_quantstats", "to_pyfolio", "write"}
+    assert all(hasattr(RunResult, name) for name in used), used - {n for n in used if hasattr(RunResult, n)}
