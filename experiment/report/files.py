@@ -155,7 +155,6 @@ def atomic_dir(out: Path):
 def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_plots=None) -> Path:
     """Write every output file of one experiment into ``out`` (created; must not exist)."""
     with atomic_dir(out) as tmp:
-        returns = {n: runs[0].returns for n, runs in result.runs.items()}
         bench = {f"hold {t}": b.returns for t, b in result.benchmarks.items()}
         labelled = {run_label(n, r.seed, len(runs)): r for n, runs in result.runs.items() for r in runs}
         labelled.update({f"hold_{t}": b for t, b in result.benchmarks.items()})
@@ -178,9 +177,11 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
         images: dict[str, Path] = {}
         if make_plots:
             note = "SYNTHETIC market - not real prices" if res["data"]["synthetic"] else res["data"]["label"]
+            seeds = {n: ([r.returns for r in runs] if len(runs) > 1 else runs[0].returns)
+                     for n, runs in result.runs.items()}
             images["Equity (growth of $1)"] = plots.equity_plot(
-                returns, bench, tmp / "equity.png", f"{res['name']}: growth of $1 over the test period", note)
-            images["Drawdowns"] = plots.drawdown_plot(returns, tmp / "drawdown.png",
+                seeds, bench, tmp / "equity.png", f"{res['name']}: growth of $1 over the test period", note)
+            images["Drawdowns"] = plots.drawdown_plot(seeds, tmp / "drawdown.png",
                                                       f"{res['name']}: drawdowns", note)
             for name, runs in result.runs.items():
                 images[f"Weights: {name}"] = plots.weights_plot(
@@ -188,8 +189,9 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
             for name, s in res["strategies"].items():
                 rolling = (s["runs"][0]["analyzers"].get("tearsheet") or {}).get("rolling")
                 if rolling and rolling.get("sharpe"):
-                    images[f"Rolling Sharpe and volatility: {name}"] = plots.rolling_plot(
-                        rolling, tmp / f"rolling_{_safe(name)}.png", f"{name}: rolling Sharpe and volatility", note)
+                    label = name + (" (first seed)" if len(s["seeds"]) > 1 else "")
+                    images[f"Rolling Sharpe and volatility: {label}"] = plots.rolling_plot(
+                        rolling, tmp / f"rolling_{_safe(name)}.png", f"{label}: rolling Sharpe and volatility", note)
             if res.get("alpha"):
                 a, b = res["alpha"]["pair"]
                 images[f"Alpha: {a} vs {b}"] = plots.alpha_plot(

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from bt_lstm_mvo.analyzers.metrics import underwater  # noqa: E402
 from bt_lstm_mvo.experiment.sweep import SweepResult  # noqa: E402
@@ -31,30 +32,58 @@ def _subtitle(ax, note: str):
         ax.set_title(note, fontsize=8, loc="left", color="dimgray")
 
 
-def equity_plot(returns: dict[str, pd.Series], benchmarks: dict[str, pd.Series], path: Path,
-                title: str, note: str = "") -> Path:
-    """Growth of $1 for the strategies (solid) and buy-and-hold lines (thin, dashed)."""
+STRATEGY_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+BENCHMARK_STYLES = (("dimgray", "--"), ("gray", ":"), ("darkgray", "-."), ("black", (0, (1, 3))),
+                    ("silver", (0, (5, 2, 1, 2))))
+
+
+def _growth(series) -> tuple[pd.Series, pd.DataFrame | None]:
+    """Growth of $1 of one run, or the mean of several (seeds) with their per-date min and max."""
+    if isinstance(series, pd.Series):
+        return (1 + series).cumprod(), None
+    paths = pd.concat([(1 + r).cumprod() for r in series], axis=1)
+    return paths.mean(axis=1), paths.agg(["min", "max"], axis=1)
+
+
+def _plain_log_ticks(ax) -> None:
+    """Log axis labelled 0.8, 1, 2, 5 (not 8x10^-1, 2x10^0)."""
+    fmt = FuncFormatter(lambda y, _: f"{y:g}")
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(fmt)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+
+
+def equity_plot(returns: dict, benchmarks: dict[str, pd.Series], path: Path, title: str, note: str = "") -> Path:
+    """Growth of $1: strategies solid and coloured (a list of runs, one per seed, is drawn as their
+    mean with a min-max band, and labelled so), buy-and-hold lines grey with distinct dashes."""
     fig, ax = plt.subplots(figsize=(10, 5))
-    for name, r in returns.items():
-        ax.plot((1 + r).cumprod(), label=name, linewidth=1.8)
-    for name, r in benchmarks.items():
-        ax.plot((1 + r).cumprod(), label=name, linewidth=0.8, linestyle="--", alpha=0.8)
-    ax.set_ylabel("growth of $1")
+    for (name, r), color in zip(returns.items(), STRATEGY_COLORS * 4):
+        mean, band = _growth(r)
+        label = name if band is None else f"{name} (mean of {len(r)} seeds; band: min-max)"
+        ax.plot(mean.index, mean.to_numpy(), label=label, linewidth=1.8, color=color)
+        if band is not None:
+            ax.fill_between(band.index, band["min"].to_numpy(), band["max"].to_numpy(), color=color, alpha=0.15)
+    for (name, r), (color, style) in zip(benchmarks.items(), BENCHMARK_STYLES * 4):
+        ax.plot((1 + r).cumprod(), label=name, linewidth=1.0, linestyle=style, color=color)
+    ax.set_ylabel("growth of $1 (log scale)")
     ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    _plain_log_ticks(ax)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, ncol=2, loc="upper left")
     fig.suptitle(title)
     _subtitle(ax, note)
     return _save(fig, path)
 
 
-def drawdown_plot(returns: dict[str, pd.Series], path: Path, title: str, note: str = "") -> Path:
-    """Underwater curves (drawdown from the running peak)."""
+def drawdown_plot(returns: dict, path: Path, title: str, note: str = "") -> Path:
+    """Underwater curves (drawdown from the running peak) as lines, one colour per strategy (the
+    first seed of a several-seed strategy)."""
     fig, ax = plt.subplots(figsize=(10, 4))
-    for name, r in returns.items():
+    for (name, r), color in zip(returns.items(), STRATEGY_COLORS * 4):
+        if not isinstance(r, pd.Series):
+            r, name = r[0], f"{name} (first seed)"
         dd = underwater(r)
-        ax.fill_between(dd.index, dd.to_numpy() * 100, 0, alpha=0.25)
-        ax.plot(dd.index, dd.to_numpy() * 100, label=name, linewidth=1)
+        ax.plot(dd.index, dd.to_numpy() * 100, label=name, linewidth=1.2, color=color)
     ax.set_ylabel("drawdown (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -87,6 +116,7 @@ def alpha_plot(windows: list[dict], path: Path, title: str, note: str = "") -> P
     for i, v in enumerate(values):
         ax.annotate(f"{v:+.1f}%", (i, v), ha="center", va="bottom" if v >= 0 else "top", fontsize=9)
     ax.axhline(0, color="black", linewidth=0.8)
+    ax.margins(y=0.25)  # room for the labels inside the axes
     ax.set_ylabel("excess return (%)")
     fig.suptitle(title)
     _subtitle(ax, note)
