@@ -79,8 +79,8 @@ class RunResult:
 
     @property
     def weights(self) -> dict[str, pd.DataFrame]:
-        """Held weights at each close of the test period, before that bar's trades, by run."""
-        return {label: r.weights_held for label, r in self._runs()}
+        """The weights and cash held during each test return (dated like :attr:`returns`), by run."""
+        return {label: r.held_weights() for label, r in self._runs()}
 
     @property
     def positions(self) -> dict[str, pd.DataFrame]:

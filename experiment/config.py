@@ -155,9 +155,17 @@ class AnalysisConfig(_Strict):
     sortino_variant: Literal[SORTINO_VARIANTS] = "standard"
     alpha_windows: int = Field(3, ge=1)
     alpha_pair: tuple[str, str] | None = None
+    benchmark: str | None = None
     stress_windows: dict[str, tuple[dt.date, dt.date]] = Field(
         default_factory=lambda: {"2022": (dt.date(2022, 1, 1), dt.date(2022, 12, 31))}
     )
+
+    @field_validator("benchmark")
+    @classmethod
+    def _benchmark(cls, v):
+        if v is not None and not v.lower().endswith(".csv"):
+            check_ticker(v, "analysis.benchmark")
+        return v
 
     @field_validator("stress_windows", mode="before")
     @classmethod

@@ -45,7 +45,6 @@ class BacktestResult:
     seed: int | None
     values: pd.Series  # portfolio value at each bar's close (whole run, warm-up included)
     returns: pd.Series  # daily returns over the test period (PaperMetrics.portfolio_returns())
-    weights_held: pd.DataFrame  # held weights at each close of the test period, before trades
     weights_target: pd.DataFrame  # target weights on rebalance dates
     rebalances: list[dict]
     fills: list[dict]
@@ -59,6 +58,14 @@ class BacktestResult:
     analyzers: dict = field(default_factory=dict)
     positions: pd.DataFrame | None = None  # Holdings: value per asset + cash after each bar's fills
     transactions: pd.DataFrame | None = None  # Holdings: one row per fill (pyfolio layout)
+
+    def held_weights(self) -> pd.DataFrame:
+        """The weights (and cash) held during each test return, dated like :attr:`returns`: the
+        holdings after the previous bar's fills, from ``Holdings`` (so row ``d`` earned the return
+        of ``d``; a first row of zeros or an extra row does not happen)."""
+        pos = self.positions
+        weights = pos.div(pos.sum(axis=1), axis=0).shift(1)
+        return weights.loc[self.returns.index]
 
     def metrics(self) -> dict:
         """The run's figures, read from its analyzers (:func:`~bt_lstm_mvo.experiment.summary.run_metrics`)."""
@@ -76,6 +83,7 @@ class ExperimentResult:
     trade_start: pd.Timestamp
     runs: dict[str, list[BacktestResult]] = field(default_factory=dict)  # name -> one per seed
     benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
+    benchmark: pd.Series | None = None  # analysis.benchmark's returns over the test period
 
     def primary(self, name: str) -> BacktestResult:
         """The first seed's run of a strategy (the one plotted)."""
@@ -142,6 +150,41 @@ def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
     }
 
 
+def benchmark_returns(cfg: ExperimentConfig, market: Market, data_dir=None) -> pd.Series | None:
+    """Daily returns of ``analysis.benchmark`` on the market's calendar: a ticker of the market,
+    another ticker of the same data source (a ``<TICKER>.csv`` of the data folder, or the
+    synthetic generator), or a Yahoo-format CSV file. On a bar where the benchmark has no price
+    (a holiday of its own) its return is 0; its first bar must not be later than the first bar."""
+    name = cfg.analysis.benchmark
+    if name is None:
+        return None
+    from bt_lstm_mvo.feeds.csv_source import read_yahoo_csv
+
+    d = cfg.data
+    if name in market.tickers:
+        close = market.closes()[name]
+    elif name.lower().endswith(".csv"):
+        close = read_yahoo_csv(name, adjust=d.adjust, max_daily_move=d.max_daily_move)["Close"]
+    elif d.source == "synthetic":
+        close = load_market([name], source="synthetic", start=d.start, end=d.end, seed=d.seed).closes()[name]
+    else:
+        folder = data_dir if data_dir is not None else d.data_dir
+        close = load_market([name], source="csv", data_dir=folder, adjust=d.adjust, max_daily_move=d.max_daily_move,
+                            columns=d.columns, file_format=d.format).closes()[name]
+    if close.index[0] > market.index[0]:
+        raise ConfigError(f"analysis.benchmark: {name} starts on {close.index[0].date()}, after the data's first bar "
+                          f"{market.index[0].date()}; choose a benchmark that covers the whole period")
+    close = close.reindex(close.index.union(market.index)).ffill().loc[market.index]
+    return close.pct_change().fillna(0.0).rename(name)
+
+
+def benchmark_spec(cfg: ExperimentConfig, start: pd.Timestamp, benchmark: pd.Series) -> dict:
+    """A ``RollingAlpha`` against the external benchmark, with the CAPM regression."""
+    return {"benchmark": (RollingAlpha, {"since": start, "benchmark_returns": benchmark[benchmark.index > start],
+                                         "n_windows": cfg.analysis.alpha_windows, "capm": True,
+                                         "periods_per_year": cfg.analysis.periods_per_year})}
+
+
 def alpha_spec(cfg: ExperimentConfig, start: pd.Timestamp, benchmark: pd.Series) -> dict:
     """A ``RollingAlpha`` against another run's test returns (the paper's Table 2)."""
     return {"alpha": (RollingAlpha, {"since": start, "benchmark_returns": benchmark,
@@ -177,8 +220,6 @@ def run_backtest(
 
     dates = pd.DatetimeIndex([pd.Timestamp(b["date"]) for b in strat.bars])
     values = pd.Series([b["value"] for b in strat.bars], index=dates, name=name)
-    held = pd.DataFrame([b["held"] for b in strat.bars], index=dates)
-    held = held[held.index >= trade_start]
     target = pd.DataFrame([r["target"] for r in strat.rebalances],
                           index=pd.DatetimeIndex([pd.Timestamp(r["date"]) for r in strat.rebalances]))
     # Holdings' per-bar tables travel as DataFrames, not in the (JSON) analysis dict
@@ -186,8 +227,8 @@ def run_backtest(
     holdings = strat.analyzers.getbyname("holdings") if "holdings" in (analyzers or {}) else None
     returns = strat.analyzers.getbyname("paper_metrics").portfolio_returns().rename(name)
     return BacktestResult(
-        name=name, kind=spec.kind, seed=seed, values=values, returns=returns,
-        weights_held=held, weights_target=target, rebalances=strat.rebalances, fills=strat.fills,
+        name=name, kind=spec.kind, seed=seed, values=values, returns=returns, weights_target=target,
+        rebalances=strat.rebalances, fills=strat.fills,
         order_failures=strat.order_failures,
         fallbacks=list(strat.fallbacks) + list(getattr(strat.allocator, "fallbacks_", []) or []),
         fits=strat.fits, trade_start=pd.Timestamp(trade_start), seconds=time.perf_counter() - t0,
@@ -248,6 +289,10 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
           f"{market.index[-1].date()} ({market.calendar} calendar); test from {start.date()}")
     result = ExperimentResult(cfg, market, start)
     analyzers = analyzer_specs(cfg, start)
+    bench = benchmark_returns(cfg, market, data_dir)
+    if bench is not None:
+        analyzers.update(benchmark_spec(cfg, start, bench))
+        result.benchmark = bench[bench.index > start]
     pair = cfg.analysis.alpha_pair
     runs: dict[str, list[BacktestResult]] = {}
     plan = RunPlan([cfg.strategies[n].kind for n in _run_order(cfg) for _ in seeds_of(cfg.strategies[n])]

@@ -87,3 +87,49 @@ def test_example_script_runs(tmp_path):
     assert "mvo Sharpe: ours" in proc.stdout and (tmp_path / "out" / "report.html").is_file()
     ours, theirs = proc.stdout.split("mvo Sharpe: ours ")[1].split(", QuantStats ")
     assert float(ours) == pytest.approx(float(theirs.split()[0]), rel=1e-5)
+
+
+def test_weights_are_the_ones_that_earned_each_return():
+    """Without commission, a run's return on day d is exactly the held weights (dated d) times
+    the assets' returns on d: the weights table lines up with returns.csv, row for row."""
+    cfg = {**CFG, "broker": {"commission": 0.0}, "strategies": {"ew": {"kind": "equal_weight", "schedule": "weekly"}},
+           "buy_and_hold_benchmarks": False}
+    result = bt_lstm_mvo.run(cfg)
+    w = result.weights["ew"]
+    r = result.returns["ew"]
+    assert w.index.equals(r.index) and (w.sum(axis=1) - 1.0).abs().max() < 1e-12
+    asset_returns = result.experiment.market.closes().pct_change().loc[r.index, ["BTC-USD", "SPY", "GLD"]]
+    explained = (w[["BTC-USD", "SPY", "GLD"]] * asset_returns).sum(axis=1)
+    assert (explained - r).abs().max() < 1e-12
+
+
+@pytest.mark.realdata
+def test_external_benchmark_alpha_beta_match_empyrical(data_dir, tmp_path):
+    """``analysis.benchmark: SPY`` for a portfolio without SPY: alpha and beta as empyrical gives
+    them from the returns and SPY's own closes read independently."""
+    import empyrical
+
+    cfg = {"name": "bm", "data": {"source": "csv", "tickers": ["BTC-USD", "ETH-USD", "GLD"], "start": "2020-01-01",
+                                  "end": "2022-12-31", "data_dir": str(data_dir)},
+           "split": {"test_start": "2022-01-03"}, "strategies": {"ew": {"kind": "equal_weight"}},
+           "buy_and_hold_benchmarks": False, "analysis": {"benchmark": "SPY"}, "output": {"plots": True}}
+    result = bt_lstm_mvo.run(cfg)
+    ext = result.results["external_benchmark"]["strategies"]["ew"]
+    spy = pd.read_csv(data_dir / "SPY.csv", index_col="Date", parse_dates=True)["Adj Close"]
+    r = result.returns["ew"]
+    b = spy.pct_change().reindex(r.index)
+    assert b.notna().all()  # SPY trades on every bar of this calendar
+    alpha, beta = empyrical.alpha_beta(r, b, annualization=result.results["data"]["periods_per_year"])
+    assert ext["capm"]["beta"] == pytest.approx(beta, rel=1e-9)
+    assert ext["capm"]["alpha"] == pytest.approx(alpha, rel=1e-9)
+    assert ext["total"]["benchmark_return"] == pytest.approx(float((1 + b).prod() - 1), rel=1e-12)
+    out = result.write(tmp_path / "out")
+    assert "Against the benchmark SPY" in (out / "report.md").read_text()
+
+
+def test_external_benchmark_errors():
+    bad = {**CFG, "analysis": {"benchmark": "../x"}}
+    with pytest.raises(ConfigError, match="analysis.benchmark: ticker '../x' is not allowed"):
+        bt_lstm_mvo.run(bad)
+    with pytest.raises(ConfigError, match="ZZZ"):
+        bt_lstm_mvo.run({**CFG, "analysis": {"benchmark": "ZZZ"}})

@@ -12,7 +12,8 @@
 
 Files: ``results.json``, ``returns.csv`` and ``equity.csv`` (one column per run: the strategy's
 name, ``<name>_seed<k>`` for each seed of a several-seed strategy, ``hold_<TICKER>`` for the
-buy-and-hold lines), ``weights_<strategy>.csv`` (held, per bar), ``targets_<strategy>.csv`` (per
+buy-and-hold lines), ``weights_<strategy>.csv`` (the weights and cash that earned each return, dated like
+returns.csv), ``targets_<strategy>.csv`` (per
 rebalance), ``positions_<run>.csv`` and ``transactions_<run>.csv`` (pyfolio's layout, from the
 ``Holdings`` analyzer, test period), PNG plots, ``report.md`` and a self-contained ``report.html``.
 """
@@ -164,7 +165,7 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
         equity = (1 + all_returns.fillna(0.0)).cumprod()
         equity.to_csv(tmp / "equity.csv", float_format="%.10g")
         for name, runs in result.runs.items():
-            runs[0].weights_held.rename_axis("date").to_csv(tmp / f"weights_{_safe(name)}.csv", float_format="%.8g")
+            runs[0].held_weights().rename_axis("date").to_csv(tmp / f"weights_{_safe(name)}.csv", float_format="%.8g")
             runs[0].weights_target.rename_axis("date").to_csv(tmp / f"targets_{_safe(name)}.csv",
                                                               float_format="%.8g")
         for label, r in labelled.items():
@@ -179,13 +180,16 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
             note = "SYNTHETIC market - not real prices" if res["data"]["synthetic"] else res["data"]["label"]
             seeds = {n: ([r.returns for r in runs] if len(runs) > 1 else runs[0].returns)
                      for n, runs in result.runs.items()}
+            if result.benchmark is not None:
+                bench = {**bench, f"benchmark {result.benchmark.name}": result.benchmark}
             images["Equity (growth of $1)"] = plots.equity_plot(
                 seeds, bench, tmp / "equity.png", f"{res['name']}: growth of $1 over the test period", note)
             images["Drawdowns"] = plots.drawdown_plot(seeds, tmp / "drawdown.png",
                                                       f"{res['name']}: drawdowns", note)
             for name, runs in result.runs.items():
                 images[f"Weights: {name}"] = plots.weights_plot(
-                    runs[0].weights_held, tmp / f"weights_{_safe(name)}.png", f"{name}: held weights", note)
+                    runs[0].held_weights().drop(columns="cash"), tmp / f"weights_{_safe(name)}.png",
+                    f"{name}: held weights (the rest is cash)", note)
             for name, s in res["strategies"].items():
                 rolling = (s["runs"][0]["analyzers"].get("tearsheet") or {}).get("rolling")
                 if rolling and rolling.get("sharpe"):

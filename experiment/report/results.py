@@ -60,6 +60,18 @@ def _alpha(result) -> dict | None:
     return out
 
 
+def _external_benchmark(result) -> dict | None:
+    """Each strategy against ``analysis.benchmark`` (first seed): its ``benchmark`` RollingAlpha."""
+    name = result.config.analysis.benchmark
+    if name is None:
+        return None
+    per = {}
+    for strategy, runs in list(result.runs.items()) + [(f"hold {t}", [b]) for t, b in result.benchmarks.items()]:
+        a = runs[0].analyzers["benchmark"]
+        per[strategy] = {"total": a["total"], "capm": a["capm"], "windows": a["windows"]}
+    return {"name": name, "strategies": per}
+
+
 def _stress(result) -> dict:
     stress: dict = {}
     for wname in result.config.analysis.stress_windows:
@@ -129,6 +141,7 @@ def collect(result) -> dict:
         "strategies": strategies,
         "benchmarks": benchmarks,
         "alpha": _alpha(result),
+        "external_benchmark": _external_benchmark(result),
         "stress": _stress(result),
         "significance": significance,
     })

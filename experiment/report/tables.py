@@ -100,6 +100,22 @@ def table2(res: dict) -> Table | None:
     return Table(f"Table 2 - Alpha of {a} vs {b}", ["", "Dates", a, b, "Alpha"], rows, notes)
 
 
+def table_external_benchmark(res: dict) -> Table | None:
+    ext = res.get("external_benchmark")
+    if not ext:
+        return None
+    rows = []
+    for name, s in ext["strategies"].items():
+        t, c = s["total"], s["capm"] or {}
+        rows.append([name, pct(t["strategy_return"]), pct(t["benchmark_return"]), pct(t["alpha"]),
+                     pct(c.get("alpha")), num(c.get("beta")), num(c.get("r_squared"))])
+    return Table(f"Against the benchmark {ext['name']}", ["Strategy", "Return", f"{ext['name']} return",
+                 "Excess return", "CAPM alpha (ann.)", "Beta", "R²"], rows,
+                 [f"Over the test period (first seed). CAPM: OLS of daily returns on {ext['name']}'s (risk-free 0); "
+                  "alpha compounded to a year, as empyrical. On a bar where the benchmark has no price its return "
+                  "is 0."])
+
+
 def table3(res: dict) -> Table:
     strategies = res["strategies"]
     names = list(strategies)
@@ -186,7 +202,7 @@ def tearsheet_tables(res: dict) -> list[Table]:
 
 def tables(res: dict) -> list[Table]:
     out = [table1(res)]
-    for t in (table_benchmarks(res), table2(res), table_significance(res)):
+    for t in (table_benchmarks(res), table_external_benchmark(res), table2(res), table_significance(res)):
         if t is not None:
             out.append(t)
     out.append(table3(res))
