@@ -188,6 +188,7 @@ class AnalysisConfig(_Strict):
 class OutputConfig(_Strict):
     dir: str | None = None
     plots: bool = True
+    interactive: bool = False
 
 
 class ReplicationConfig(_Strict):

@@ -105,3 +105,19 @@ def test_report_renders_in_chromium_without_network(report, tmp_path):
     proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1280,2400",
                            f"--screenshot={shot}", report.as_uri()], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_interactive_view_is_self_contained(tmp_path):
+    """``output.interactive: true``: report-interactive.html with plotly.js inside the file."""
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump({**CFG, "output": {"interactive": True, "plots": False}}))
+    assert runner.main([str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    page = (tmp_path / "out" / "report-interactive.html").read_text()
+    assert page.count("Plotly.newPlot") == 3
+    assert not re.search(r"<script[^>]+src=", page)  # the library is inline, nothing to fetch
+    size = len(page.encode())
+    print(f"report-interactive.html: {size / 1e6:.1f} MB")
+    assert 1e6 < size < 20e6
+    if CHROMIUM is not None:  # opened in the browser, it makes no request either
+        dom, netlog = _netlog_of(tmp_path / "out" / "report-interactive.html", tmp_path, "interactive")
+        assert "plotly" in dom and page_requests(netlog) == []

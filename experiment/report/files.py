@@ -191,7 +191,12 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
                     runs[0].held_weights().drop(columns="cash"), tmp / f"weights_{_safe(name)}.png",
                     f"{name}: held weights (the rest is cash)", note)
             for name, s in res["strategies"].items():
-                rolling = (s["runs"][0]["analyzers"].get("tearsheet") or {}).get("rolling")
+                ts = s["runs"][0]["analyzers"].get("tearsheet") or {}
+                if ts.get("monthly"):
+                    label = name + (" (first seed)" if len(s["seeds"]) > 1 else "")
+                    images[f"Monthly returns: {label}"] = plots.monthly_heatmap(
+                        ts["monthly"], tmp / f"monthly_{_safe(name)}.png", f"{label}: monthly returns", note)
+                rolling = ts.get("rolling")
                 if rolling and rolling.get("sharpe"):
                     label = name + (" (first seed)" if len(s["seeds"]) > 1 else "")
                     images[f"Rolling Sharpe and volatility: {label}"] = plots.rolling_plot(
@@ -203,6 +208,10 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
             for title, fn in (extra_plots or {}).items():
                 images[title] = fn(tmp)
 
+        if result.config.output.interactive:
+            from bt_lstm_mvo.experiment.report.interactive import write_interactive
+
+            write_interactive(result, res, tmp / "report-interactive.html")
         (tmp / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False))
         rel = {title: p.name for title, p in images.items()}
         (tmp / "report.md").write_text(render_markdown(res, rel))

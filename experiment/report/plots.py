@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -136,6 +137,28 @@ def rolling_plot(rolling: dict, path: Path, title: str, note: str = "") -> Path:
     top.axhline(0, color="black", linewidth=0.8)
     fig.suptitle(f"{title} ({rolling.get('bars')}-bar window)")
     _subtitle(bottom, note)
+    return _save(fig, path)
+
+
+def monthly_heatmap(monthly: dict, path: Path, title: str, note: str = "") -> Path:
+    """Monthly returns (``TearsheetStats`` ``monthly``: {year: {month: return}}) as a red-green
+    heatmap with the value in each cell; blank where the test period has no return."""
+    years = sorted(monthly, key=int)
+    table = np.full((len(years), 12), np.nan)
+    for i, y in enumerate(years):
+        for m, v in monthly[y].items():
+            table[i, int(m) - 1] = 100.0 * v
+    limit = max(1.0, float(np.nanmax(np.abs(table)))) if np.isfinite(table).any() else 1.0
+    fig, ax = plt.subplots(figsize=(10, 1.8 + 0.5 * len(years)))
+    ax.imshow(table, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    for i in range(len(years)):
+        for j in range(12):
+            if np.isfinite(table[i, j]):
+                ax.text(j, i, f"{table[i, j]:.1f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(12), ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+    ax.set_yticks(range(len(years)), [str(y) for y in years])
+    fig.suptitle(f"{title} (%)")
+    _subtitle(ax, note)
     return _save(fig, path)
 
 
