@@ -231,6 +231,20 @@ class TearsheetStats(PortfolioReturnsAnalyzer):
 
     params = (("rolling_bars", 126), ("n_drawdowns", 5))
 
+    def monthly_frame(self) -> pd.DataFrame:
+        """Monthly returns as a DataFrame: one row per year, columns 1..12 (after ``stop``)."""
+        return monthly_returns(self.portfolio_returns())
+
+    def rolling_frame(self) -> pd.DataFrame:
+        """Rolling Sharpe and volatility as a DataFrame on the return dates (after ``stop``)."""
+        rolling = self.rets["rolling"]
+        return pd.DataFrame({k: pd.Series(rolling[k], dtype=float) for k in ("sharpe", "volatility")}).rename(
+            index=pd.Timestamp)
+
+    def drawdowns_frame(self) -> pd.DataFrame:
+        """The worst drawdowns, one row each (after ``stop``)."""
+        return pd.DataFrame(self.rets["drawdowns"], columns=["start", "valley", "recovery", "depth", "days"])
+
     def __init__(self):
         super().__init__()
         for key in ("rolling_bars", "n_drawdowns"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import backtrader as bt
 import pandas as pd
 
+from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.periods import check_periods_per_year, periods_per_year_from_index, to_date
 
 
@@ -124,6 +125,13 @@ class PortfolioWeights(bt.Analyzer):
 
     def get_analysis(self):
         return dict(self.rets)
+
+    def held_frame(self) -> pd.DataFrame:
+        """Held weights per bar as a DataFrame on dates (needs ``keep_series``; after ``stop``)."""
+        held = self.rets.get("held")
+        if held is None:
+            raise ConfigError("PortfolioWeights: held_frame() needs keep_series=True")
+        return pd.DataFrame.from_dict(held, orient="index").rename(index=pd.Timestamp)
 
 
 class Holdings(bt.Analyzer):

@@ -108,6 +108,10 @@ class StressWindow(PortfolioReturnsAnalyzer):
             raise ConfigError(f"StressWindow: edge_slack_days must be an integer >= 0, got {slack!r}")
         self.edge_slack_days = slack
 
+    def windows_frame(self) -> pd.DataFrame:
+        """One row per window (its ``get_analysis()["windows"]`` entries), after ``stop``."""
+        return pd.DataFrame.from_dict(self.rets["windows"], orient="index")
+
     def training_bounds(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None, str | None]:
         """(training start or None, training end or None, where it came from)."""
         if self.training_end is not None:

@@ -111,3 +111,27 @@ def test_holdings_positions_and_transactions(execution):
         values = pd.Series([b["value"] for b in s.bars], index=pd.to_datetime([b["date"] for b in s.bars]))
         comm = tx.groupby(level=0)["commission"].sum().reindex(values.index, fill_value=0.0)
         assert (pos.sum(axis=1) - (values - comm)).abs().max() < 1e-6
+
+
+def test_analyzers_give_pandas_objects():
+    """Besides their dicts (Backtrader's convention), the analyzers hand out DataFrames."""
+    import pandas as pd
+
+    from bt_lstm_mvo.analyzers import PaperMetrics, StressWindow, TearsheetStats
+
+    frames = synthetic_frames(n=160)
+    c = _cerebro(frames)
+    c.addstrategy(EqualWeightStrategy)
+    c.addanalyzer(PaperMetrics, _name="pm")
+    c.addanalyzer(TearsheetStats, rolling_bars=20, _name="ts")
+    c.addanalyzer(StressWindow, windows={"w": (str(frames["A"].index[10].date()), str(frames["A"].index[50].date()))},
+                  _name="sw")
+    s = c.run()[0]
+    rets = s.analyzers.pm.portfolio_returns()
+    assert isinstance(rets.index, pd.DatetimeIndex) and len(rets) == 160
+    ts = s.analyzers.ts
+    assert ts.monthly_frame().shape[1] == 12 and isinstance(ts.rolling_frame().index, pd.DatetimeIndex)
+    assert list(ts.drawdowns_frame().columns) == ["start", "valley", "recovery", "depth", "days"]
+    held = s.analyzers.pw.held_frame()
+    assert held.shape == (160, 3) and isinstance(held.index, pd.DatetimeIndex)
+    assert s.analyzers.sw.windows_frame().loc["w", "status"] == "ok"
