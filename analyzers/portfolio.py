@@ -23,7 +23,7 @@ import backtrader as bt
 import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.periods import check_periods_per_year, periods_per_year_from_index, to_date
+from bt_lstm_mvo.periods import check_periods_per_year, iso_date, periods_per_year_from_index, to_date
 
 
 def _iso(d) -> str:
@@ -161,6 +161,9 @@ class Holdings(bt.Analyzer):
         self._names = [d._name or f"data{i}" for i, d in enumerate(self.strategy.datas)]
         self._index = {id(d): i for i, d in enumerate(self.strategy.datas)}
         self._cash0 = float(self.strategy.broker.startingcash)
+        self._daily = min(d._timeframe for d in self.strategy.datas) >= bt.TimeFrame.Days
+        if "cash" in self._names:
+            raise ConfigError("Holdings: a data feed is named 'cash', the name of the cash column; rename the feed")
 
     def notify_order(self, order):
         if order.status not in (order.Partial, order.Completed):
@@ -169,11 +172,13 @@ class Holdings(bt.Analyzer):
         for bit in order.executed.iterpending():
             if bit is None:
                 break
-            self._fills.append((bt.num2date(bit.dt).date(), i, float(bit.size), float(bit.price),
+            when = bt.num2date(bit.dt)
+            self._fills.append((when.date() if self._daily else when, i, float(bit.size), float(bit.price),
                                 float(bit.comm)))
 
     def next(self):
-        self._dates.append(self.strategy.datetime.date(0))
+        # daily (or coarser) bars by date, intraday bars by their full datetime, so they stay apart
+        self._dates.append(self.strategy.datetime.date(0) if self._daily else self.strategy.datetime.datetime(0))
         self._closes.append([float(d.close[0]) for d in self.strategy.datas])
 
     def _frames(self):
@@ -206,10 +211,10 @@ class Holdings(bt.Analyzer):
     def stop(self):
         positions, transactions = self._frames()
         self._positions_frame, self._transactions_frame = positions, transactions
-        self.rets["positions"] = {_iso(d.date()): {k: float(v) for k, v in row.items()}
+        self.rets["positions"] = {iso_date(d): {k: float(v) for k, v in row.items()}
                                   for d, row in positions.iterrows()}
         self.rets["transactions"] = [
-            {"date": _iso(d.date()), "symbol": r.symbol, "amount": float(r.amount), "price": float(r.price),
+            {"date": iso_date(d), "symbol": r.symbol, "amount": float(r.amount), "price": float(r.price),
              "value": float(r.value), "commission": float(r.commission)}
             for d, r in zip(transactions.index, transactions.itertuples())]
 

@@ -18,6 +18,7 @@ estimation window with the measured factor snapped to a standard calendar
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import pandas as pd
@@ -88,7 +89,7 @@ def to_date(value, what: str) -> pd.Timestamp:
 
 def check_number(value, what: str) -> float:
     """A finite real number (not a boolean); ConfigError naming ``what`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ConfigError(f"{what}: must be a finite number, got {value!r}")
     return float(value)
 

@@ -4,8 +4,8 @@
 
 Runs the default experiment (config.yaml, the offline synthetic market) with a shorter LSTM,
 prints the metrics table, cross-checks one Sharpe ratio with QuantStats when it is installed,
-shows the pyfolio inputs, and writes the runner's report folder to OUT_DIR (default: a new
-folder under results/).
+shows the pyfolio inputs, and writes the runner's report folder to OUT_DIR (default:
+results/notebook-api-example, which must not exist yet).
 """
 
 from __future__ import annotations

@@ -178,6 +178,12 @@ def run(config, data_dir: str | Path | None = None, progress: bool = False, stag
     if cfg.data.source == "frames" and cfg.sweep is not None:
         raise ConfigError("sweep: a sweep's workers load the data themselves, so it needs a data source on disk "
                           "(csv, yahoo or synthetic), not frames")
+    if cfg.output.interactive:  # before any work: the view is written at the very end
+        try:
+            import plotly  # noqa: F401
+        except ImportError:
+            raise ConfigError("output.interactive: needs plotly (pip install 'bt-lstm-mvo[interactive]'); or set "
+                              "output.interactive: false") from None
     experiment = run_experiment(cfg, data_dir=data_dir, progress=progress, stage=stage, frames=frames)
     stage("collecting results")
     results = collect(experiment)

@@ -61,8 +61,9 @@ class BacktestResult:
 
     def held_weights(self) -> pd.DataFrame:
         """The weights (and cash) held during each test return, dated like :attr:`returns`: the
-        holdings after the previous bar's fills, from ``Holdings`` (so row ``d`` earned the return
-        of ``d``; a first row of zeros or an extra row does not happen)."""
+        holdings after the previous bar's fills, from ``Holdings``. With ``close`` execution row
+        ``d`` is exactly what earned the return of ``d``; with ``next_open`` the fills of bar ``d``
+        happen at its open, so row ``d`` is what was held from the previous close to that open."""
         pos = self.positions
         weights = pos.div(pos.sum(axis=1), axis=0).shift(1)
         return weights.loc[self.returns.index]
@@ -171,9 +172,10 @@ def benchmark_returns(cfg: ExperimentConfig, market: Market, data_dir=None) -> p
         folder = data_dir if data_dir is not None else d.data_dir
         close = load_market([name], source="csv", data_dir=folder, adjust=d.adjust, max_daily_move=d.max_daily_move,
                             columns=d.columns, file_format=d.format).closes()[name]
-    if close.index[0] > market.index[0]:
-        raise ConfigError(f"analysis.benchmark: {name} starts on {close.index[0].date()}, after the data's first bar "
-                          f"{market.index[0].date()}; choose a benchmark that covers the whole period")
+    if close.index[0] > market.index[0] or close.index[-1] < market.index[-1]:
+        raise ConfigError(f"analysis.benchmark: {name} covers {close.index[0].date()}..{close.index[-1].date()}, "
+                          f"not the whole data {market.index[0].date()}..{market.index[-1].date()}; choose a "
+                          "benchmark that covers the whole period")
     close = close.reindex(close.index.union(market.index)).ffill().loc[market.index]
     return close.pct_change().fillna(0.0).rename(name)
 

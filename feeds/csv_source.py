@@ -126,6 +126,9 @@ def frame_from_dataframe(df: pd.DataFrame, source: str, adjust: bool = True,
     header = _renamed([str(c) for c in raw.columns], columns, source)
     raw.columns = header
     if "Date" not in header:
+        if raw.index.nlevels != 1:
+            raise DataError(f"{source}: the index has {raw.index.nlevels} levels; give the dates as a plain index "
+                            "or a 'Date' column")
         raw = raw.reset_index()
         raw.columns = ["Date", *header]
     _check_layout([list(raw.columns)], source)

@@ -133,3 +133,14 @@ def test_external_benchmark_errors():
         bt_lstm_mvo.run(bad)
     with pytest.raises(ConfigError, match="ZZZ"):
         bt_lstm_mvo.run({**CFG, "analysis": {"benchmark": "ZZZ"}})
+
+
+def test_a_benchmark_that_ends_early_is_refused(tmp_path):
+    """A benchmark shorter than the data would be carried forward flat (returns 0): refused."""
+    rows = ["Date,Open,High,Low,Close,Adj Close,Volume"]
+    for i, d in enumerate(pd.bdate_range("2019-01-01", "2020-06-30")):
+        rows.append(f"{d.date()},{100 + i * 0.1},{101 + i * 0.1},{99 + i * 0.1},{100 + i * 0.1},{100 + i * 0.1},1000")
+    path = tmp_path / "SHORT.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ConfigError, match=r"benchmark: .*SHORT.csv covers 2019-01-01..2020-06-30, not the whole"):
+        bt_lstm_mvo.run({**CFG, "analysis": {"benchmark": str(path)}})

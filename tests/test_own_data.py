@@ -61,6 +61,9 @@ BAD = [
     ({"frames": {"GLD": None}}, ConfigError, "no DataFrame given for ['SPY']"),
     ({"frames": "bad"}, ConfigError, "'frames' needs the DataFrames"),
     ({"frames": {"SPY": pd.DataFrame({"Close": [1.0]})}}, DataError, "frames['SPY']: missing column 'Open'"),
+    ({"frames": {"SPY": pd.DataFrame({"Open": [1.0], "High": [1.0], "Low": [1.0], "Close": [1.0], "Volume": [1.0]},
+                                     index=pd.MultiIndex.from_tuples([("2020-01-02", "x")]))}},
+     DataError, "frames['SPY']: the index has 2 levels"),
 ]
 
 

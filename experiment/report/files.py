@@ -12,8 +12,8 @@
 
 Files: ``results.json``, ``returns.csv`` and ``equity.csv`` (one column per run: the strategy's
 name, ``<name>_seed<k>`` for each seed of a several-seed strategy, ``hold_<TICKER>`` for the
-buy-and-hold lines), ``weights_<strategy>.csv`` (the weights and cash that earned each return, dated like
-returns.csv), ``targets_<strategy>.csv`` (per
+buy-and-hold lines), ``weights_<strategy>.csv`` (the weights and cash held during each return, dated like
+returns.csv: after the previous bar's fills), ``targets_<strategy>.csv`` (per
 rebalance), ``positions_<run>.csv`` and ``transactions_<run>.csv`` (pyfolio's layout, from the
 ``Holdings`` analyzer, test period), PNG plots, ``report.md`` and a self-contained ``report.html``.
 """
@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,10 @@ from bt_lstm_mvo.experiment.summary import run_label
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+#: an unreadable lock file older than this is taken to be left by a crash
+STALE_LOCK_SECONDS = 30.0
 
 
 def _lock_path(out: Path) -> Path:
@@ -82,7 +87,8 @@ def reserve_output(out: Path, field: str = "--out") -> Path:
             return lock
         owner = _lock_owner(lock)
         if owner is not None:
-            raise ConfigError(f"{field}: another run (pid {owner}) is writing {out}; wait for it to finish or "
+            who = f"pid {owner}" if owner > 0 else f"lock file {lock}"
+            raise ConfigError(f"{field}: another run ({who}) is writing {out}; wait for it to finish or "
                               "choose another folder")
     raise ConfigError(f"{field}: cannot lock {out} (lock file {lock} keeps coming back)")
 
@@ -111,8 +117,16 @@ def _lock_owner(lock: Path) -> int | None:
         pid = int(lock.read_text().strip())
     except FileNotFoundError:
         return None  # released meanwhile: try again
-    except (OSError, ValueError):
-        return -1  # unreadable: treat as held
+    except (OSError, ValueError):  # empty or garbled: being written now, or left by a crash long ago
+        try:
+            fresh = time.time() - lock.stat().st_mtime < STALE_LOCK_SECONDS
+        except OSError:
+            return None
+        if fresh:
+            return -1
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        return None
     if _pid_alive(pid):
         return pid
     with contextlib.suppress(OSError):
