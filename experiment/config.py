@@ -12,7 +12,6 @@ the allocator once at load time, so the allocator classes stay the single source
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,7 +32,7 @@ from bt_lstm_mvo.experiment.registry import KIND_NAMES, KINDS, allocator_problem
 from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE
 from bt_lstm_mvo.files import read_bytes
 from bt_lstm_mvo.names import check_name, check_ticker
-from bt_lstm_mvo.text import one_line, short_repr
+from bt_lstm_mvo.text import did_you_mean, one_line, short_repr
 from bt_lstm_mvo.vocab import (
     CALENDAR_POLICIES,
     EXECUTIONS,
@@ -234,8 +233,7 @@ class SweepConfig(_Strict):
             head, _, rest = path.partition(".")
             if head in ("kind", "seeds") or head not in StrategyConfig.model_fields:
                 allowed = [f for f in StrategyConfig.model_fields if f not in ("kind", "seeds")]
-                close = difflib.get_close_matches(head, allowed, n=1, cutoff=0.5)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                hint = did_you_mean(head, allowed)
                 raise ValueError(f"grid {path!r}: {head!r} is not a sweepable strategy field ({hint}); "
                                  "seeds go in sweep.seeds")
             if rest and (head not in ("params", "weights") or "." in rest):
@@ -250,8 +248,7 @@ class SweepConfig(_Strict):
 
         for role, name in (("strategy", self.strategy), ("compare_to", self.compare_to)):
             if name is not None and name not in strategies:
-                close = difflib.get_close_matches(name, list(strategies), n=1, cutoff=0.5)
-                hint = f"did you mean {close[0]!r}?" if close else f"strategies are {sorted(strategies)}"
+                hint = did_you_mean(name, strategies, f"strategies are {sorted(strategies)}")
                 raise ValueError(f"{role} {name!r} is not a strategy of this config ({hint})")
         base = strategies[self.strategy]
         if self.seeds is not None and not KINDS[base.kind].seeded:
@@ -328,8 +325,7 @@ class ExperimentConfig(_Strict):
         if self.analysis.alpha_pair is not None:
             for n in self.analysis.alpha_pair:
                 if n not in self.strategies:
-                    close = difflib.get_close_matches(n, list(self.strategies), n=1, cutoff=0.5)
-                    hint = f"did you mean {close[0]!r}?" if close else f"strategies are {sorted(self.strategies)}"
+                    hint = did_you_mean(n, self.strategies, f"strategies are {sorted(self.strategies)}")
                     raise ValueError(f"analysis.alpha_pair: {n!r} is not a strategy of this config ({hint})")
             if self.analysis.alpha_pair[0] == self.analysis.alpha_pair[1]:
                 raise ValueError(f"analysis.alpha_pair: compares {self.analysis.alpha_pair[0]!r} with itself")
@@ -371,9 +367,7 @@ def _format_error(err: dict, source: str) -> str:
     if err.get("type") == "extra_forbidden":
         owner = _model_for(loc[:-1]) or ExperimentConfig
         fields = list(getattr(owner, "model_fields", {}))
-        close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(fields)})"
-        return f"{source}: {path}: unknown key{hint}"
+        return f"{source}: {path}: unknown key ({did_you_mean(loc[-1], fields)})"
     msg = one_line(err.get("msg", "invalid value"))
     if err.get("type") == "value_error":  # our own validators' messages name the field and value
         msg = msg.removeprefix("Value error, ")

@@ -27,7 +27,6 @@ the first fit; with ``refit: N`` the strategy still refits every N trading bars 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from bt_lstm_mvo.allocators.base import Allocator
 from bt_lstm_mvo.allocators.naive import BuyAndHold, EqualWeight, FixedWeights
 from bt_lstm_mvo.errors import ConfigError, PluginError
-from bt_lstm_mvo.text import one_line
+from bt_lstm_mvo.text import did_you_mean, one_line
 
 #: strategy-config fields that only some kinds take (the others are common to all kinds)
 KIND_FIELDS = ("weights", "asset", "checkpoint", "class_", "params", "seeds")
@@ -62,9 +61,7 @@ class Kind:
 def _check_keys(params: dict, allowed: list[str], owner: str) -> None:
     for key in params:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-            raise ConfigError(f"{key}: unknown {owner} parameter ({hint})")
+            raise ConfigError(f"{key}: unknown {owner} parameter ({did_you_mean(key, allowed)})")
 
 
 def _init_params(cls) -> list[str]:

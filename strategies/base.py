@@ -25,7 +25,6 @@ are counted in ``order_stats`` and listed in ``order_failures``, never dropped s
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import inspect
 from collections import Counter
 
@@ -38,6 +37,7 @@ from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import to_date
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
+from bt_lstm_mvo.text import did_you_mean
 from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, check_choice
 
 
@@ -268,10 +268,8 @@ class AllocationStrategy(bt.Strategy):
             allowed = [f.name for f in dc_fields(LSTMConfig)]
         unknown = [k for k in kwargs if k not in allowed]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
             raise ConfigError(f"{name}: allocator_params {unknown[0]!r} is not a "
-                              f"{self.allocator_class.__name__} argument ({hint})")
+                              f"{self.allocator_class.__name__} argument ({did_you_mean(unknown[0], allowed)})")
         return self.allocator_class(**kwargs)
 
     # ---------------------------------------------------------------- helpers

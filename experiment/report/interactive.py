@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bt_lstm_mvo.analyzers.metrics import underwater
 from bt_lstm_mvo.errors import ConfigError
 
 
@@ -32,8 +33,8 @@ def write_interactive(result, res: dict, path: Path) -> Path:
         label = name + (" (first seed)" if len(runs) > 1 else "")
         wealth = (1 + r).cumprod()
         growth.add_trace(go.Scatter(x=wealth.index, y=wealth.to_numpy(), name=label, mode="lines"))
-        under.add_trace(go.Scatter(x=wealth.index, y=100 * (wealth / wealth.cummax().clip(lower=1.0) - 1).to_numpy(),
-                                   name=label, mode="lines"))
+        dd = underwater(r)  # the plugin's drawdown (wealth from 1 before the first return)
+        under.add_trace(go.Scatter(x=dd.index, y=100 * dd.to_numpy(), name=label, mode="lines"))
         sharpe = (runs[0].analyzers.get("tearsheet") or {}).get("rolling", {}).get("sharpe") or {}
         if sharpe:
             s = pd.Series(sharpe, dtype=float)
