@@ -368,7 +368,7 @@ def window_stats(
 
     Returns a dict with keys ``requested_start``, ``requested_end``, ``start``, ``end``,
     ``n_periods``, ``status``, ``total_return``, ``max_drawdown``, ``annual_volatility``,
-    ``periods_per_year``.
+    ``sharpe_ratio``, ``sortino_ratio`` (standard variant, target 0), ``periods_per_year``.
     """
     ser = as_return_series(returns)
     w_start = pd.Timestamp(start).normalize()
@@ -389,6 +389,8 @@ def window_stats(
         "total_return": None,
         "max_drawdown": None,
         "annual_volatility": None,
+        "sharpe_ratio": None,
+        "sortino_ratio": None,
         "periods_per_year": _none_if_bad(periods_per_year) if periods_per_year is not None else None,
     }
     if inside.empty:
@@ -405,6 +407,8 @@ def window_stats(
         annual_volatility=(
             annual_volatility(inside, periods_per_year) if periods_per_year is not None else None
         ),
+        sharpe_ratio=sharpe_ratio(inside, periods_per_year) if periods_per_year is not None else None,
+        sortino_ratio=sortino_ratio(inside, periods_per_year) if periods_per_year is not None else None,
     )
     return out
 

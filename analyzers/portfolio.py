@@ -39,6 +39,8 @@ class PortfolioWeights(bt.Analyzer):
         periods_per_year (None): annualisation of turnover; None measures it from the dates of
             every bar seen (the plugin's rule).
         keep_series (True): include the per-bar ``held`` and per-rebalance ``target`` dicts.
+        windows (None): name -> (first, last) dates, both inclusive: turnover and commission of
+            the fills dated inside each (walk-forward folds pass each fold's decision bars).
 
     ``get_analysis()`` keys:
         held: {date: {asset: weight}} as the broker holds them at each bar's close, before
@@ -50,12 +52,17 @@ class PortfolioWeights(bt.Analyzer):
             total paid; traded_value: total (these three over the counted bars); orders:
             {status: count} (over the whole run); rebalances: number of rebalances on counted
             bars (None for strategies that do not record them).
+        windows: name -> {start, end, n_bars (bars dated inside), turnover (total),
+            mean_daily (total / n_bars), commission} (only with the ``windows`` param).
     """
 
-    params = (("since", None), ("periods_per_year", None), ("keep_series", True))
+    params = (("since", None), ("periods_per_year", None), ("keep_series", True), ("windows", None))
 
     def __init__(self):
         self.since = to_date(self.p.since, "PortfolioWeights: since").date() if self.p.since is not None else None
+        self.windows = {str(k): (to_date(a, f"PortfolioWeights: window {k!r}").date(),
+                                 to_date(b, f"PortfolioWeights: window {k!r}").date())
+                        for k, (a, b) in (self.p.windows or {}).items()}
         self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, "PortfolioWeights")
 
     def start(self):
@@ -117,6 +124,16 @@ class PortfolioWeights(bt.Analyzer):
             "rebalances": (sum(1 for r in rebalances if self._counted(pd.Timestamp(r["date"]).date()))
                            if rebalances is not None else None),
         }
+        if self.windows:
+            out["windows"] = {}
+            for name, (a, b) in self.windows.items():
+                inside = [d for d in dates if a <= d <= b]
+                total_w = float(sum(v for d, v in turnover_by_date.items() if a <= d <= b)) if inside else None
+                out["windows"][name] = {
+                    "start": _iso(a), "end": _iso(b), "n_bars": len(inside), "turnover": total_w,
+                    "mean_daily": total_w / len(inside) if inside else None,
+                    "commission": float(sum(c for d, c in self._commission_by_date.items() if a <= d <= b)),
+                }
         if self.p.keep_series:
             out["held"] = {_iso(d): self._held[d] for d in dates}
             out["target"] = ({_iso(r["date"]): dict(r["target"]) for r in rebalances}

@@ -29,9 +29,13 @@ MVO_OBJECTIVES = ("max_sharpe", "min_volatility")
 MVO_EXPECTED_RETURNS = ("mean_historical", "arithmetic")
 MVO_COVARIANCES = ("sample", "ledoit_wolf")
 #: runner modes
-MODES = ("backtest", "notebook_replication")
+MODES = ("backtest", "notebook_replication", "study")
 #: sweep backends
 SWEEP_BACKENDS = ("loky", "ray")
+
+FOLD_TRAINING = ("expanding", "rolling")
+
+FOLD_LENGTHS = ("year", "half", "quarter", "month")
 #: LSTM training losses and devices
 LOSS_KINDS = ("paper", "notebook", "sharpe", "sortino")
 DEVICES = ("auto", "cpu", "cuda")

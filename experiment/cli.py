@@ -56,6 +56,8 @@ def _run(cfg, args, out: Path) -> int:
 
     if cfg.mode == "notebook_replication":
         return _replication(cfg, args, out, stage)
+    if cfg.mode == "study":
+        return _study(cfg, args, out, stage)
     # tqdm bars only on a terminal: in a log file their \r frames would glue lines together
     bars = not args.quiet and sys.stderr.isatty()
     result = run(cfg, data_dir=args.data_dir, progress=bars, stage=stage)
@@ -71,6 +73,24 @@ def _run(cfg, args, out: Path) -> int:
         stage("done")
     else:
         print(out)  # --quiet: only where the results went
+    return 0
+
+
+def _study(cfg, args, out: Path, stage) -> int:
+    from bt_lstm_mvo.experiment.report.study import claims_table, write_study_outputs
+    from bt_lstm_mvo.experiment.study import run_study
+
+    if cfg.data.source == "frames":
+        raise ConfigError("data.source: a study's workers load the data themselves; use csv, yahoo or synthetic")
+    res = run_study(cfg, data_dir=args.data_dir, progress=False, stage=stage)
+    stage(f"writing report to {out}")
+    write_study_outputs(res, out, make_plots=cfg.output.plots)
+    if not args.quiet:
+        print(claims_table(res).markdown())
+        print(f"Report: {out / 'report.html'} (also report.md, results.json, configurations.csv, PNGs)")
+        stage("done")
+    else:
+        print(out)
     return 0
 
 

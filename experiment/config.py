@@ -38,6 +38,8 @@ from bt_lstm_mvo.vocab import (
     EXECUTIONS,
     FAILURE_POLICIES,
     FILE_FORMATS,
+    FOLD_LENGTHS,
+    FOLD_TRAINING,
     MODES,
     SCHEDULES,
     SORTINO_VARIANTS,
@@ -99,14 +101,42 @@ class DataConfig(_Strict):
         return self
 
 
+class FoldsConfig(_Strict):
+    """Walk-forward folds (:func:`bt_lstm_mvo.experiment.split.fold_plan`): K non-overlapping test
+    periods from ``first_test``; each fold's models are fitted on the bars before it only."""
+
+    first_test: dt.date
+    length: Literal[FOLD_LENGTHS] | Annotated[int, Field(ge=3)] = "year"
+    training: Literal[FOLD_TRAINING] = "expanding"
+    train_bars: int | None = Field(None, ge=2)
+    gap: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _rolling(self):
+        if self.training == "rolling" and self.train_bars is None:
+            raise ValueError("training 'rolling' needs train_bars (the bars of each training window)")
+        if self.training == "expanding" and self.train_bars is not None:
+            raise ValueError(f"train_bars ({self.train_bars}) applies to training 'rolling' only; "
+                             "expanding training uses every bar before the fold")
+        return self
+
+
 class SplitConfig(_Strict):
-    """Train/test split: a fraction of the aligned bars, or a first test date."""
+    """Train/test split: a fraction of the aligned bars, a first test date, or walk-forward folds."""
 
     train_fraction: float | None = Field(0.8, gt=0.0, lt=1.0)
     test_start: dt.date | None = None
+    folds: FoldsConfig | None = None
 
     @model_validator(mode="after")
     def _one(self):
+        if self.folds is not None:
+            for key in ("train_fraction", "test_start"):
+                if key in self.model_fields_set and getattr(self, key) is not None:
+                    raise ValueError(f"set {key} or folds, not both: folds define the test periods")
+            self.train_fraction = None
+            self.test_start = None
+            return self
         if self.test_start is not None:
             if "train_fraction" in self.model_fields_set and self.train_fraction is not None:
                 raise ValueError(f"set train_fraction ({self.train_fraction}) or test_start ({self.test_start}), "
@@ -276,6 +306,55 @@ class SweepConfig(_Strict):
                 raise ValueError(f"grid point {point}: {problem}")
 
 
+class StudyClaims(_Strict):
+    """Which strategies of the config play which role in the paper's claims."""
+
+    lstm: str = "lstm"
+    lstm_high_lambda: str | None = None
+    mvo: str = "mvo"
+    equal_weight: str = "equal_weight"
+
+
+class StudyConfig(_Strict):
+    """``mode: study``: every strategy (and LSTM seed) on every universe, over the walk-forward
+    folds of ``split.folds``, at every commission level (:mod:`bt_lstm_mvo.experiment.study`).
+
+    The strategies run at ``commissions[0]``; each other level replays the weights they decided
+    (no retraining: a decision depends on prices only)."""
+
+    universes: dict[str, list[str]] = Field(min_length=1)
+    commissions: list[float] = Field(default_factory=lambda: [0.001], min_length=1)
+    claims: StudyClaims = Field(default_factory=StudyClaims)
+    backend: Literal[SWEEP_BACKENDS] = "loky"
+    workers: int = Field(2, ge=1)
+    torch_threads: int | None = Field(None, ge=1)
+    address: str | None = None
+    n_boot: int = Field(2000, ge=100)
+    block_bars: int | None = Field(None, ge=1)
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+
+    @field_validator("universes")
+    @classmethod
+    def _universes(cls, v):
+        for name, tickers in v.items():
+            check_name(name, "study.universes")
+            if len(tickers) < 2 or len(set(tickers)) != len(tickers):
+                raise ValueError(f"universe {name!r}: list at least two distinct tickers, got {tickers}")
+            for t in tickers:
+                check_ticker(t, f"study.universes.{name}")
+        return v
+
+    @field_validator("commissions")
+    @classmethod
+    def _commissions(cls, v):
+        for c in v:
+            if isinstance(c, bool) or not 0.0 <= c < 1.0:
+                raise ValueError(f"each commission must be a fraction in [0, 1), got {c!r}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"commissions must be distinct, got {v}")
+        return v
+
+
 class ExperimentConfig(_Strict):
     name: str = "experiment"
     description: str = ""
@@ -290,6 +369,7 @@ class ExperimentConfig(_Strict):
     output: OutputConfig = Field(default_factory=OutputConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     sweep: SweepConfig | None = None
+    study: StudyConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -313,12 +393,38 @@ class ExperimentConfig(_Strict):
 
     @model_validator(mode="after")
     def _cross(self):
-        if self.mode == "backtest" and not self.strategies:
-            raise ValueError("strategies: at least one strategy is required (mode 'backtest')")
+        if self.mode in ("backtest", "study") and not self.strategies:
+            raise ValueError(f"strategies: at least one strategy is required (mode {self.mode!r})")
+        if (self.mode == "study") != (self.study is not None):
+            raise ValueError("study: mode 'study' needs a study section, and a study section needs mode 'study'")
+        if self.study is not None:
+            if self.split.folds is None:
+                raise ValueError("study: needs split.folds (the study tests every walk-forward fold)")
+            if self.sweep is not None:
+                raise ValueError("study: a study has no sweep section (its grid is universes x strategies x seeds)")
+            for role, name in self.study.claims.model_dump().items():
+                if name is not None and name not in self.strategies:
+                    hint = did_you_mean(name, self.strategies, f"strategies are {sorted(self.strategies)}")
+                    raise ValueError(f"study.claims.{role}: {name!r} is not a strategy of this config ({hint})")
+            for name, s in self.strategies.items():
+                if s.drift_threshold is not None:
+                    raise ValueError(f"strategies.{name}.drift_threshold: not in a study (its cost levels replay "
+                                     "every decision, and a drift threshold skips some)")
+                for asset in list(s.weights or {}) + ([s.asset] if s.asset else []):
+                    for u, tickers in self.study.universes.items():
+                        if asset not in tickers:
+                            raise ValueError(f"strategies.{name}: asset {asset!r} is not in universe {u!r}")
         tickers = set(self.data.tickers)
+        if self.split.folds is not None:
+            for name, s in self.strategies.items():
+                for key, why in (("refit", "folds refit at each fold's start"),
+                                 ("fit_window", "folds set the training window (split.folds.training)"),
+                                 ("checkpoint", "a checkpoint is trained once, folds retrain before every fold")):
+                    if getattr(s, key) is not None:
+                        raise ValueError(f"strategies.{name}.{key}: not with split.folds ({why}); remove one")
         for name, s in self.strategies.items():
             for asset in list(s.weights or {}) + ([s.asset] if s.asset else []):
-                if asset not in tickers:
+                if asset not in tickers and self.study is None:
                     raise ValueError(
                         f"strategies.{name}: asset {asset!r} is not among data.tickers {sorted(tickers)}"
                     )
@@ -345,8 +451,8 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
             return model
         ann = field.annotation
         sub = None
-        for cand in (DataConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig,
-                     SweepConfig, RuntimeConfig, ReplicationConfig):
+        for cand in (DataConfig, FoldsConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig,
+                     SweepConfig, StudyConfig, StudyClaims, RuntimeConfig, ReplicationConfig):
             if ann is cand or cand.__name__ in str(ann):
                 sub = cand
         if sub is None:

@@ -211,8 +211,19 @@ def seeds_of(spec) -> list[int | None]:
     return list(spec.seeds) if KINDS[spec.kind].seeded and spec.seeds else [None]
 
 
-def strategy_kwargs(spec, broker, trade_start, allocator: Allocator) -> dict:
-    """``AllocationStrategy`` params for one strategy config (a checkpoint replaces the first fit)."""
+def strategy_kwargs(spec, broker, trade_start, allocator: Allocator, folds=None) -> dict:
+    """``AllocationStrategy`` params for one strategy config (a checkpoint replaces the first fit).
+
+    ``folds``: the walk-forward plan (:func:`bt_lstm_mvo.experiment.split.fold_plan`) and its
+    ``(training, train_bars, gap)``: the strategy refits at every fold's decision bar, on the
+    rolling or expanding window, leaving ``gap`` bars out.
+    """
+    if folds is not None:
+        plan, (training, train_bars, gap) = folds
+        fold_kw = {"refit": None, "refit_dates": [f.dates[0].date() for f in plan[1:]],
+                   "fit_window": train_bars if training == "rolling" else None, "fit_gap": gap}
+    else:
+        fold_kw = {"refit": spec.refit, "fit_window": spec.fit_window}
     return {
         "allocator": allocator,
         "schedule": spec.schedule,
@@ -222,7 +233,6 @@ def strategy_kwargs(spec, broker, trade_start, allocator: Allocator) -> dict:
         "cash_buffer": broker.cash_buffer,
         "on_failure": spec.on_failure,
         "fit": not bool(spec.checkpoint),
-        "refit": spec.refit,
-        "fit_window": spec.fit_window,
         "commission_rate": broker.commission,
+        **fold_kw,
     }

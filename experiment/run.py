@@ -26,7 +26,7 @@ from bt_lstm_mvo.analyzers import Holdings, PaperMetrics, PortfolioWeights, Roll
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
-from bt_lstm_mvo.experiment.split import test_start
+from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
 from bt_lstm_mvo.experiment.summary import run_metrics
 from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.strategies.base import AllocationStrategy
@@ -85,6 +85,7 @@ class ExperimentResult:
     runs: dict[str, list[BacktestResult]] = field(default_factory=dict)  # name -> one per seed
     benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
     benchmark: pd.Series | None = None  # analysis.benchmark's returns over the test period
+    folds: list[Fold] | None = None  # split.folds: the walk-forward plan (None: one test period)
 
     def primary(self, name: str) -> BacktestResult:
         """The first seed's run of a strategy (the one plotted)."""
@@ -107,10 +108,38 @@ def market_for(cfg: ExperimentConfig, data_dir: str | Path | None = None, frames
                        columns=d.columns, file_format=d.format, frames=frames)
 
 
-def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestamp) -> None:
+def split_for(cfg: ExperimentConfig, index: pd.DatetimeIndex) -> tuple[pd.Timestamp, tuple | None]:
+    """The first trading bar, and with ``split.folds`` the walk-forward argument of
+    :func:`run_backtest` (``(plan, (training, train_bars, gap))``; None for one test period)."""
+    f = cfg.split.folds
+    if f is None:
+        return test_start(index, cfg.split.train_fraction, cfg.split.test_start), None
+    plan = fold_plan(index, f.first_test, f.length, f.training, f.train_bars, f.gap)
+    return plan[0].dates[0], (plan, (f.training, f.train_bars, f.gap))
+
+
+def fold_windows(folds: tuple | None) -> tuple[dict, dict]:
+    """(return windows, decision windows) of a walk-forward plan: fold name -> (first, last)
+    date of its out-of-sample returns, and of the bars its model decides on."""
+    if folds is None:
+        return {}, {}
+    plan = folds[0]
+    returns = {f.name: (str(f.dates[3].date()), str(f.dates[4].date())) for f in plan}
+    decisions = {}
+    for f, nxt in zip(plan, [*plan[1:], None]):
+        last = f.dates[4] if nxt is None else nxt.dates[0] - pd.Timedelta(days=1)
+        decisions[f.name] = (str(f.dates[0].date()), str(last.date()))
+    return returns, decisions
+
+
+def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestamp, folds: tuple | None = None) -> None:
     """Rules that need the data: every strategy has the history its allocator asks for
-    (:meth:`~bt_lstm_mvo.allocators.base.Allocator.min_history_rows`) before the test start."""
+    (:meth:`~bt_lstm_mvo.allocators.base.Allocator.min_history_rows`) before the test start
+    (with folds: in the first fold's training window)."""
     train_bars = int((market.index < start).sum()) + 1  # the first fit also sees the start bar
+    if folds is not None:
+        first = folds[0][0]
+        train_bars = first.train_last - first.train_first + 1
     for name, spec in cfg.strategies.items():
         if spec.fit_window is not None and spec.fit_window > train_bars:
             raise ConfigError(
@@ -127,11 +156,12 @@ def check_against_data(cfg: ExperimentConfig, market: Market, start: pd.Timestam
         if need > have:
             raise ConfigError(
                 f"strategies.{name}: needs at least {need} training bars, the data has {have} "
-                f"before the test start {start.date()}; use a longer date range or a later split"
+                f"{'in the first fold' if folds else 'before the test start'} {start.date()}; use a longer "
+                "date range or a later split"
             )
 
 
-def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
+def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp, folds: tuple | None = None) -> dict:
     """The plugin's analyzers added to every run (name -> (class, kwargs)), over the test period.
 
     ``periods_per_year`` is passed through as configured (``None``: the analyzers measure it by
@@ -141,11 +171,15 @@ def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp) -> dict:
     a = cfg.analysis
     ppy = a.periods_per_year
     windows = {k: (str(v[0]), str(v[1])) for k, v in a.stress_windows.items()}
-    return {
+    fold_returns, fold_decisions = fold_windows(folds)
+    per_fold = {"folds": (StressWindow, {"since": start, "windows": fold_returns, "periods_per_year": ppy,
+                                         "edge_slack_days": 0})} if folds else {}
+    return {**per_fold,
         "paper_metrics": (PaperMetrics, {"since": start, "sortino_variant": a.sortino_variant,
                                          "periods_per_year": ppy}),
         "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
-        "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy}),
+        "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy,
+                                         "windows": fold_decisions or None}),
         "holdings": (Holdings, {}),
         "tearsheet": (TearsheetStats, {"since": start, "periods_per_year": ppy}),
     }
@@ -203,19 +237,24 @@ def run_backtest(
     seed: int | None = None,
     progress: bool = False,
     analyzers: dict | None = None,
+    folds: tuple | None = None,
+    allocator=None,
 ) -> BacktestResult:
     """Run strategy ``spec`` on ``market``; trading starts at ``trade_start`` (earlier bars warm up).
 
     ``analyzers`` maps a name to ``(AnalyzerClass, kwargs)`` and must include ``paper_metrics``
-    and ``portfolio`` (:func:`analyzer_specs`); every ``get_analysis()`` is kept.
+    and ``portfolio`` (:func:`analyzer_specs`); every ``get_analysis()`` is kept. ``folds``: the
+    walk-forward plan from :func:`split_for` (refits at each fold), or None. ``allocator``: use
+    this Allocator instead of building one from ``spec`` (a ``ReplayAllocator``).
     """
     t0 = time.perf_counter()
-    allocator = build_allocator(spec, seed=seed, progress=progress)
+    if allocator is None:
+        allocator = build_allocator(spec, seed=seed, progress=progress)
     cerebro = bt.Cerebro(cheat_on_open=broker.execution == "next_open", stdstats=False)
     market.add_to(cerebro)
     cerebro.broker.setcash(float(broker.cash))
     cerebro.broker.addcommissioninfo(ProportionalCommission(commission=float(broker.commission)))
-    cerebro.addstrategy(AllocationStrategy, **strategy_kwargs(spec, broker, trade_start, allocator))
+    cerebro.addstrategy(AllocationStrategy, **strategy_kwargs(spec, broker, trade_start, allocator, folds))
     for aname, (acls, akw) in (analyzers or {}).items():
         cerebro.addanalyzer(acls, _name=aname, **akw)
     strat = cerebro.run()[0]
@@ -285,12 +324,13 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
     torch.set_num_threads(cfg.runtime.torch_threads)
     stage(f"loading data ({cfg.data.source})")
     market = market_for(cfg, data_dir, frames)
-    start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
-    check_against_data(cfg, market, start)
+    start, folds = split_for(cfg, market.index)
+    check_against_data(cfg, market, start, folds)
+    how = f"; {len(folds[0])} walk-forward folds" if folds else ""
     stage(f"{len(market.tickers)} tickers, {len(market.index)} bars {market.index[0].date()}.."
-          f"{market.index[-1].date()} ({market.calendar} calendar); test from {start.date()}")
-    result = ExperimentResult(cfg, market, start)
-    analyzers = analyzer_specs(cfg, start)
+          f"{market.index[-1].date()} ({market.calendar} calendar); test from {start.date()}{how}")
+    result = ExperimentResult(cfg, market, start, folds=folds[0] if folds else None)
+    analyzers = analyzer_specs(cfg, start, folds)
     bench = benchmark_returns(cfg, market, data_dir)
     if bench is not None:
         analyzers.update(benchmark_spec(cfg, start, bench))
@@ -306,7 +346,7 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
         for seed in seeds_of(spec):
             stage(plan.line(name + (f" (seed {seed})" if seed is not None else "")))
             runs[name].append(run_backtest(market, name, spec, cfg.broker, start, seed=seed,
-                                           progress=progress, analyzers={**analyzers, **extra}))
+                                           progress=progress, analyzers={**analyzers, **extra}, folds=folds))
             plan.finished(spec.kind, runs[name][-1].seconds)
     result.runs = {name: runs[name] for name in cfg.strategies}
     if cfg.buy_and_hold_benchmarks:
@@ -314,6 +354,6 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
             stage(plan.line(f"buy-and-hold {ticker}"))
             spec = StrategyConfig(kind="buy_and_hold", asset=ticker, schedule="never")
             result.benchmarks[ticker] = run_backtest(market, f"hold {ticker}", spec, cfg.broker, start,
-                                                     analyzers=analyzers)
+                                                     analyzers=analyzers, folds=folds)
             plan.finished("buy_and_hold", result.benchmarks[ticker].seconds)
     return result

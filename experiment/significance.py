@@ -38,6 +38,8 @@ from bt_lstm_mvo.vocab import BOOTSTRAP_METHODS
 
 METHODS = BOOTSTRAP_METHODS
 STATISTICS = ("sharpe", "total_return")
+#: every statistic :func:`block_bootstrap_diff` can test (``statistics=``)
+ALL_STATISTICS = ("sharpe", "total_return", "sortino", "max_drawdown")
 
 
 def _paired(returns_a, returns_b) -> tuple[np.ndarray, np.ndarray]:
@@ -60,11 +62,34 @@ def _nan(v) -> float:
     return float("nan") if v is None else float(v)
 
 
-def _stats(a: np.ndarray, b: np.ndarray, ppy: float) -> np.ndarray:
-    return np.array([
-        _nan(M.sharpe_ratio(a, ppy)) - _nan(M.sharpe_ratio(b, ppy)),
-        _nan(M.total_return(a)) - _nan(M.total_return(b)),
-    ])
+def _single(name: str, x: np.ndarray, ppy: float):
+    """One series' statistic, by the plugin's metric functions (the point estimates)."""
+    return {"sharpe": lambda: M.sharpe_ratio(x, ppy), "total_return": lambda: M.total_return(x),
+            "sortino": lambda: M.sortino_ratio(x, ppy), "max_drawdown": lambda: M.max_drawdown(x)}[name]()
+
+
+def _sortino_many(x: np.ndarray, ppy: float) -> np.ndarray:
+    """Row-wise :func:`bt_lstm_mvo.analyzers.metrics.sortino_ratio` (standard, target 0)."""
+    dd = np.sqrt(np.mean(np.minimum(x, 0.0) ** 2, axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(dd > 0, x.mean(axis=1) / dd * math.sqrt(ppy), np.nan)
+
+
+def _max_drawdown_many(x: np.ndarray) -> np.ndarray:
+    """Row-wise :func:`bt_lstm_mvo.analyzers.metrics.max_drawdown` (wealth starting at 1)."""
+    wealth = np.cumprod(1.0 + x, axis=1)
+    peak = np.maximum(np.maximum.accumulate(wealth, axis=1), 1.0)
+    return np.minimum((wealth / peak - 1.0).min(axis=1), 0.0)
+
+
+def _many(name: str, x: np.ndarray, ppy: float) -> np.ndarray:
+    if name == "sharpe":
+        return _sharpe_many(x, ppy)
+    if name == "total_return":
+        return np.prod(1.0 + x, axis=1) - 1.0
+    if name == "sortino":
+        return _sortino_many(x, ppy)
+    return _max_drawdown_many(x)
 
 
 def _sharpe_many(x: np.ndarray, ppy: float) -> np.ndarray:
@@ -74,12 +99,11 @@ def _sharpe_many(x: np.ndarray, ppy: float) -> np.ndarray:
         return np.where(sd > 0, x.mean(axis=1) / sd * math.sqrt(ppy), np.nan)
 
 
-def _boot_stats(a: np.ndarray, b: np.ndarray, idx: np.ndarray, ppy: float) -> np.ndarray:
-    """(n_boot, 2) differences in Sharpe and total return for resample indices ``idx`` (n_boot, n)."""
+def _boot_stats(a: np.ndarray, b: np.ndarray, idx: np.ndarray, ppy: float,
+                statistics=STATISTICS) -> np.ndarray:
+    """(n_boot, k) differences of each statistic for resample indices ``idx`` (n_boot, n)."""
     ra, rb = a[idx], b[idx]
-    sharpe = _sharpe_many(ra, ppy) - _sharpe_many(rb, ppy)
-    total = np.prod(1.0 + ra, axis=1) - np.prod(1.0 + rb, axis=1)
-    return np.column_stack([sharpe, total])
+    return np.column_stack([_many(s, ra, ppy) - _many(s, rb, ppy) for s in statistics])
 
 
 def default_block(n: int) -> int:
@@ -95,8 +119,10 @@ def block_bootstrap_diff(
     block: int | None = None,
     seed: int = 0,
     method: str = "circular",
+    statistics=STATISTICS,
 ) -> dict:
-    """Paired block bootstrap of ``Sharpe(a) - Sharpe(b)`` and ``TotalReturn(a) - TotalReturn(b)``.
+    """Paired block bootstrap of ``Sharpe(a) - Sharpe(b)`` and ``TotalReturn(a) - TotalReturn(b)``
+    (``statistics``: any of :data:`ALL_STATISTICS`; Sortino and max drawdown too).
 
     Args:
         returns_a, returns_b: daily simple returns over the same period (dated Series are
@@ -127,16 +153,19 @@ def block_bootstrap_diff(
     if not 1 <= block <= n:
         raise ConfigError(f"significance: block must be between 1 and the {n} paired returns, got {block}")
     ppy = float(periods_per_year)
-    point = _stats(a, b, ppy)
+    statistics = tuple(statistics)
+    for name in statistics:
+        if name not in ALL_STATISTICS:
+            raise ConfigError(f"significance: statistic must be one of {list(ALL_STATISTICS)}, got {name!r}")
+    singles = {name: (_single(name, a, ppy), _single(name, b, ppy)) for name in statistics}
+    point = np.array([_nan(x) - _nan(y) for x, y in singles.values()])
     cls = CircularBlockBootstrap if method == "circular" else StationaryBootstrap
     bs = cls(block, np.arange(n), seed=np.random.default_rng(seed))
     # the same resampled days for a and b (paired); statistics computed for all resamples at once
     idx = np.stack([pos[0] for pos, _ in bs.bootstrap(n_boot)])
-    boot = _boot_stats(a, b, idx, ppy)
+    boot = _boot_stats(a, b, idx, ppy, statistics)
     out = {"n": int(n), "block": block, "n_boot": int(n_boot), "method": method, "bootstrap_seed": seed}
-    singles = {"sharpe": (M.sharpe_ratio(a, ppy), M.sharpe_ratio(b, ppy)),
-               "total_return": (M.total_return(a), M.total_return(b))}
-    for j, name in enumerate(STATISTICS):
+    for j, name in enumerate(statistics):
         d = boot[:, j]
         d = d[np.isfinite(d)]
         if not np.isfinite(point[j]) or d.size < n_boot // 2:
@@ -219,3 +248,95 @@ def compare_experiment(result, pair: tuple[str, str] | None = None, n_boot: int 
     runs_a = result.runs[a]
     return compare([r.returns for r in runs_a], result.runs[b][0].returns, result.periods_per_year,
                    seeds=[r.seed for r in runs_a], name_a=a, name_b=b, n_boot=n_boot, block=block, seed=seed)
+
+
+# ----------------------------------------------------------------------------- multiple testing
+
+#: the Euler-Mascheroni constant (expected maximum of Gaussian trials, Bailey & Lopez de Prado 2014)
+EULER_GAMMA = 0.5772156649015329
+
+
+def _moments(returns) -> tuple[int, float, float, float]:
+    """(n, per-period Sharpe (ddof 1), skewness, kurtosis (not excess)) of a return series."""
+    from scipy import stats
+
+    x = np.asarray(returns, dtype=float)
+    x = x[np.isfinite(x)]
+    n = x.size
+    sd = x.std(ddof=1) if n > 1 else 0.0
+    if n < 3 or sd == 0:
+        return n, float("nan"), float("nan"), float("nan")
+    return n, float(x.mean() / sd), float(stats.skew(x)), float(stats.kurtosis(x, fisher=False))
+
+
+def psr_from_moments(sr: float, n: int, skew: float, kurt: float, sr_benchmark: float = 0.0) -> float | None:
+    """Probabilistic Sharpe ratio (Bailey & Lopez de Prado 2012, eq. 11): the probability that
+    the true per-period Sharpe exceeds ``sr_benchmark``, given the estimate ``sr`` from ``n``
+    returns with skewness ``skew`` and (non-excess) kurtosis ``kurt``::
+
+        PSR = Phi( (sr - sr*) * sqrt(n - 1) / sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2) )
+
+    Sharpe ratios are per period (not annualised). None when undefined."""
+    from scipy.stats import norm
+
+    if not all(np.isfinite(v) for v in (sr, skew, kurt, sr_benchmark)) or n < 2:
+        return None
+    var = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
+    if var <= 0:
+        return None
+    return float(norm.cdf((sr - sr_benchmark) * math.sqrt(n - 1) / math.sqrt(var)))
+
+
+def probabilistic_sharpe(returns, sr_benchmark: float = 0.0) -> float | None:
+    """:func:`psr_from_moments` of a daily return series (``sr_benchmark`` per period)."""
+    n, sr, skew, kurt = _moments(returns)
+    return psr_from_moments(sr, n, skew, kurt, sr_benchmark)
+
+
+def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
+    """The Sharpe ratio the best of ``n_trials`` skill-less trials reaches by luck (Bailey & Lopez
+    de Prado 2014, eq. 2, per period)::
+
+        SR0 = sqrt(V) * ((1 - gamma) * Phi^-1(1 - 1/N) + gamma * Phi^-1(1 - 1/(N e)))
+    """
+    from scipy.stats import norm
+
+    if n_trials < 2 or not np.isfinite(sr_variance) or sr_variance < 0:
+        return 0.0
+    n = float(n_trials)
+    return float(math.sqrt(sr_variance) * ((1 - EULER_GAMMA) * norm.ppf(1 - 1 / n)
+                                           + EULER_GAMMA * norm.ppf(1 - 1 / (n * math.e))))
+
+
+def deflated_sharpe(returns, n_trials: int, sr_variance: float) -> dict:
+    """Deflated Sharpe ratio (Bailey & Lopez de Prado 2014): the PSR of ``returns`` against
+    :func:`expected_max_sharpe` of every configuration tried (``n_trials``; ``sr_variance``: the
+    variance of the trials' per-period Sharpe ratios). Returns ``sr`` (per period), ``sr0``,
+    ``psr`` (against 0), ``dsr``, ``n``, ``skew``, ``kurtosis``, ``n_trials``."""
+    n, sr, skew, kurt = _moments(returns)
+    sr0 = expected_max_sharpe(n_trials, sr_variance)
+    return {"n": n, "sr": None if not np.isfinite(sr) else sr, "skew": skew if np.isfinite(skew) else None,
+            "kurtosis": kurt if np.isfinite(kurt) else None, "n_trials": int(n_trials), "sr0": sr0,
+            "psr": psr_from_moments(sr, n, skew, kurt, 0.0), "dsr": psr_from_moments(sr, n, skew, kurt, sr0)}
+
+
+def holm(p_values) -> list[float | None]:
+    """Holm (1979) step-down adjusted p-values, in the input order (None stays None)."""
+    idx = [i for i, p in enumerate(p_values) if p is not None]
+    m = len(idx)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        out[i] = running
+    return out
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+    """Wilson score 95% interval of a proportion (None for n = 0)."""
+    if n == 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -43,10 +43,10 @@ def run_label(name: str, seed, n_seeds: int) -> str:
     return f"{name}_seed{seed}" if n_seeds > 1 else name
 
 
-def aggregate(per_seed: list[dict]) -> tuple[dict, dict, dict]:
-    """Mean, std and 95% CI half-width (normal approximation) of each metric over seeds."""
+def aggregate(per_seed: list[dict], keys=METRICS) -> tuple[dict, dict, dict]:
+    """Mean, std and 95% CI half-width (normal approximation) of each metric (``keys``) over seeds."""
     mean, std, ci = {}, {}, {}
-    for k in METRICS:
+    for k in keys:
         vals = np.array([m[k] for m in per_seed if m.get(k) is not None], dtype=float)
         mean[k] = float(vals.mean()) if len(vals) else None
         std[k] = float(vals.std(ddof=1)) if len(vals) > 1 else None

@@ -183,8 +183,7 @@ def run_task(task: dict) -> dict:
     """
     import torch
 
-    from bt_lstm_mvo.experiment.run import analyzer_specs, check_against_data, run_backtest
-    from bt_lstm_mvo.experiment.split import test_start
+    from bt_lstm_mvo.experiment.run import analyzer_specs, check_against_data, run_backtest, split_for
 
     t0 = time.perf_counter()
     out = {k: task[k] for k in ("task_id", "strategy", "overrides", "seed", "role")}
@@ -193,11 +192,11 @@ def run_task(task: dict) -> dict:
         torch.set_num_threads(int(task["torch_threads"]))
         cfg = ExperimentConfig.model_validate({**task["config"], "sweep": None})  # grid checked at load
         market = _market(cfg, task["data_dir"])
-        start = test_start(market.index, cfg.split.train_fraction, cfg.split.test_start)
+        start, folds = split_for(cfg, market.index)
         spec = apply_overrides(cfg.strategies[task["strategy"]], task["overrides"])
-        check_against_data(cfg.model_copy(update={"strategies": {task["strategy"]: spec}}), market, start)
+        check_against_data(cfg.model_copy(update={"strategies": {task["strategy"]: spec}}), market, start, folds)
         run = run_backtest(market, task["strategy"], spec, cfg.broker, start, seed=task["seed"],
-                           analyzers=analyzer_specs(cfg, start))
+                           analyzers=analyzer_specs(cfg, start, folds), folds=folds)
         metrics = run.metrics()
         ppy = run.periods_per_year
         out.update(
@@ -235,11 +234,14 @@ def _lost(tasks: list[dict], got: list[dict], exc: Exception) -> list[dict]:
     """Failure records for the tasks a crashed backend did not return."""
     seen = {r["task_id"] for r in got}
     error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-    return [{**{k: t[k] for k in ("task_id", "strategy", "overrides", "seed", "role")},
-             "status": "failed", "error": error, "seconds": None} for t in tasks if t["task_id"] not in seen]
+    keys = ("task_id", "strategy", "overrides", "seed", "role", "universe")
+    return [{**{k: t[k] for k in keys if k in t}, "status": "failed", "error": error, "seconds": None}
+            for t in tasks if t["task_id"] not in seen]
 
 
-def _run_loky(tasks: list[dict], workers: int, progress: bool) -> list[dict]:
+def _run_loky(tasks: list[dict], workers: int, progress: bool, fn=run_task, on_result=None) -> list[dict]:
+    """Run ``fn`` (a top-level function of one task dict) over ``tasks`` on loky processes;
+    ``on_result`` is called with each record as it comes back."""
     from joblib import Parallel, delayed
 
     # BLAS/OpenMP threads per worker follow torch_threads (torch itself is set in run_task)
@@ -248,15 +250,18 @@ def _run_loky(tasks: list[dict], workers: int, progress: bool) -> list[dict]:
     try:
         with Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered",
                       inner_max_num_threads=inner) as parallel:
-            for rec in _progress(parallel(delayed(run_task)(t) for t in tasks), len(tasks), progress):
+            for rec in _progress(parallel(delayed(fn)(t) for t in tasks), len(tasks), progress):
                 out.append(rec)
+                if on_result is not None:
+                    on_result(rec)
     except Exception as exc:  # a worker process died (e.g. out of memory): keep what came back
         log.error("sweep: loky backend failed after %d of %d tasks: %s", len(out), len(tasks), exc)
         out += _lost(tasks, out, exc)
     return out
 
 
-def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: bool) -> list[dict]:
+def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: bool, fn=run_task,
+             on_result=None) -> list[dict]:
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -271,7 +276,7 @@ def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: boo
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         started = True
     try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
+        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
         by_ref = {remote.remote(t): t for t in tasks}
         pending = list(by_ref)
         out: list[dict] = []
@@ -283,6 +288,8 @@ def _run_ray(tasks: list[dict], workers: int, address: str | None, progress: boo
                     out.append(ray.get(ref))
                 except Exception as exc:  # the worker died: report this task, keep the others
                     out += _lost([by_ref[ref]], [], exc)
+                if on_result is not None:
+                    on_result(out[-1])
                 if bar is not None:
                     bar.update(1)
         if bar is not None:

@@ -79,9 +79,11 @@ class _History:
             return pd.DatetimeIndex(self.dates[lo:hi].copy(), name="Date")
         return self._index[lo:hi]
 
-    def frame(self, rows: int | None = None) -> pd.DataFrame:
-        lo = 0 if rows is None else max(0, self.n - rows)
-        return pd.DataFrame(self.values[lo : self.n].copy(), index=self._date_index(lo, self.n), columns=self.columns,
+    def frame(self, rows: int | None = None, skip: int = 0) -> pd.DataFrame:
+        """The last ``rows`` rows (all if None) before the newest ``skip`` rows."""
+        hi = max(0, self.n - skip)
+        lo = 0 if rows is None else max(0, hi - rows)
+        return pd.DataFrame(self.values[lo:hi].copy(), index=self._date_index(lo, hi), columns=self.columns,
                             copy=False)  # the values are already this frame's own copy
 
 
@@ -130,6 +132,10 @@ class AllocationStrategy(bt.Strategy):
         refit (None): refit every N trading bars after the first (walk-forward), whether or not
             the first bar fitted; None never refits.
         fit_window (None): rows of history given to ``fit`` (None: all seen = expanding).
+        refit_dates (None): dates to refit at (walk-forward folds): the first trading bar on or
+            after each date refits. Give ``refit`` or ``refit_dates``, not both.
+        fit_gap (0): bars held out of every fit (an embargo): a fit at bar t sees the rows up
+            to t - fit_gap only.
         commission_rate (None): rate used for sizing; None reads it from the broker's
             commission scheme for the first data (``p.commission``, a fraction).
         min_trade_value (0.0): skip trades smaller than this value (currency).
@@ -164,6 +170,8 @@ class AllocationStrategy(bt.Strategy):
         ("fit", True),
         ("refit", None),
         ("fit_window", None),
+        ("refit_dates", None),
+        ("fit_gap", 0),
         ("commission_rate", None),
         ("min_trade_value", 0.0),
     )
@@ -184,6 +192,10 @@ class AllocationStrategy(bt.Strategy):
         if p.fit_window is not None and (not isinstance(p.fit_window, int) or isinstance(p.fit_window, bool)
                                          or p.fit_window < 2):
             raise ConfigError(f"fit_window: must be None or an integer >= 2 (rows), got {p.fit_window!r}")
+        if p.refit_dates is not None and p.refit is not None:
+            raise ConfigError("refit and refit_dates: give one (every N bars, or on given dates), not both")
+        if isinstance(p.fit_gap, bool) or not isinstance(p.fit_gap, int) or p.fit_gap < 0:
+            raise ConfigError(f"fit_gap: must be an integer >= 0 (bars), got {p.fit_gap!r}")
         if not isinstance(p.fit, bool):
             raise ConfigError(f"fit: must be True or False, got {p.fit!r}")
         self.allocator: Allocator = allocator
@@ -196,6 +208,8 @@ class AllocationStrategy(bt.Strategy):
         self.do_fit = p.fit
         self.refit = p.refit
         self.fit_window = p.fit_window
+        self.fit_gap = p.fit_gap
+        self._refit_dates = sorted(_date(d, "refit_dates") for d in (p.refit_dates or ()))
         self.min_trade_value = _number(p.min_trade_value, "min_trade_value", "a value >= 0 (currency)")
         self._rate_param = (None if p.commission_rate is None else
                             _fraction(p.commission_rate, "commission_rate"))
@@ -314,7 +328,9 @@ class AllocationStrategy(bt.Strategy):
         return hv
 
     def _fit(self, date) -> None:
-        hist = self.history(self.fit_window)
+        hist = self._hist.frame(self.fit_window, skip=self.fit_gap)
+        if len(hist) == 0:
+            raise DataError(f"{date}: fit_gap {self.fit_gap} leaves no rows of history to fit on")
         self.allocator.fit(hist)
         if not self.fits:
             self.training_end_ = hist.index[-1].date()
@@ -376,13 +392,16 @@ class AllocationStrategy(bt.Strategy):
         self._bars_since_rebalance += 1
         self._bars_since_fit += 1
 
+        due_dates = bool(self._refit_dates) and date >= self._refit_dates[0]
+        while self._refit_dates and date >= self._refit_dates[0]:
+            self._refit_dates.pop(0)
         if self._trading_bars == 1:
             if self.do_fit:
                 self._fit(date)
             else:
                 self._adopt_pretrained_period()
             self._bars_since_fit = 0
-        elif self.refit is not None and self._bars_since_fit >= self.refit:
+        elif due_dates or (self.refit is not None and self._bars_since_fit >= self.refit):
             self._fit(date)
 
         if not is_due(self.schedule, date, self._last_rebalance, self._bars_since_rebalance):

@@ -216,6 +216,24 @@ CONFIG_CASES = _count("config", [
     (_with("sweep", {"strategy": "ew", "backend": "dask"}), ["sweep.backend", "'dask'"]),
     (_with("sweep", {"strategy": "ew", "grid": {"kind": ["mvo"]}}), ["grid 'kind'"]),
     (_with("sweep", {"strategy": "ew", "n_boot": 10}), ["sweep.n_boot", "10"]),
+    # walk-forward folds
+    (_with("split", {"folds": {"first_test": "soon"}}), ["split.folds.first_test", "'soon'"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01", "length": "week"}}), ["split.folds.length", "'week'"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01", "length": 1}}), ["split.folds.length", "1"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01", "gap": -3}}), ["split.folds.gap", "-3"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01", "training": "sliding"}}),
+     ["split.folds.training", "'sliding'"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01", "training": "rolling"}}), ["split.folds", "train_bars"]),
+    (_with("split", {"folds": {"first_test": "2020-06-01"}, "test_start": "2020-06-01"}), ["split", "test_start"]),
+    # studies
+    (_with("study", {"universes": {"u": ["SPY", "GLD"]}}), ["study", "mode 'study'"]),
+    ({**_with("mode", "study"), "study": {"universes": {"u": ["SPY", "GLD"]}}}, ["study", "split.folds"]),
+    ({**_with("mode", "study"), "split": {"folds": {"first_test": "2020-06-01"}},
+      "study": {"universes": {"u": ["SPY", "../x"]}}}, ["study.universes", "'../x'"]),
+    ({**_with("mode", "study"), "split": {"folds": {"first_test": "2020-06-01"}},
+      "study": {"universes": {"u": ["SPY", "GLD"]}, "commissions": [1.5]}}, ["study.commissions", "1.5"]),
+    ({**_with("mode", "study"), "split": {"folds": {"first_test": "2020-06-01"}},
+      "study": {"universes": {"u": ["SPY", "GLD"]}, "workers": 0}}, ["study.workers", "0"]),
 ])
 
 

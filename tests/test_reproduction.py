@@ -72,7 +72,7 @@ def _rerun(config, data_dir, keep):
 
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.parametrize("piece, config", [("paper-real", "configs/paper.yaml"),
+@pytest.mark.parametrize("piece, config", [("paper-real", "configs/paper-split.yaml"),
                                            ("walk-forward", "configs/walk-forward.yaml")])
 def test_backtest_numbers_recomputed(data_dir, piece, config):
     stored = _stored(piece)
@@ -87,7 +87,34 @@ def test_backtest_numbers_recomputed(data_dir, piece, config):
 @pytest.mark.slow
 def test_one_lstm_seed_recomputed(data_dir):
     stored = _stored("paper-real")["strategies"]["lstm"]["runs"][0]
-    fresh = _rerun("configs/paper.yaml", data_dir, keep={"lstm"})["strategies"]["lstm"]["runs"][0]
+    fresh = _rerun("configs/paper-split.yaml", data_dir, keep={"lstm"})["strategies"]["lstm"]["runs"][0]
     assert fresh["seed"] == stored["seed"]
     assert fresh["metrics"]["total_return"] == pytest.approx(stored["metrics"]["total_return"], abs=1e-6)
     assert fresh["final_target"] == pytest.approx(stored["final_target"], abs=1e-6)
+
+
+def test_readme_quotes_the_stored_robustness_findings():
+    from bt_lstm_mvo.experiment.report.study import findings
+
+    assert findings(_stored("robustness")) in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_robustness_deterministic_runs_recomputed(data_dir):
+    """The study's MVO and equal-weight runs (every universe, both cost levels: the second a replay)
+    recomputed from the data give the stored per-fold figures."""
+    from bt_lstm_mvo.experiment.study import expand_study, run_study_task
+
+    cfg = load_config(ROOT / "configs" / "robustness.yaml")
+    stored = {(r["universe"], r["strategy"], r["seed"]): r for r in _stored("robustness")["records"]}
+    tasks = [t for t in expand_study(cfg, data_dir) if t["strategy"] in ("mvo", "equal_weight")]
+    assert len(tasks) == 2 * len(cfg.study.universes)
+    for task in tasks:
+        fresh = run_study_task(task)
+        assert fresh["status"] == "ok", fresh.get("error")
+        old = stored[(task["universe"], task["strategy"], task["seed"])]
+        assert fresh["plan"] == old["plan"] and fresh["fits"] == old["fits"]
+        for level, got in fresh["levels"].items():
+            _close(old["levels"][level]["folds"], got["folds"], rel=1e-7)
+            _close(old["levels"][level]["metrics"], got["metrics"], rel=1e-7)

@@ -82,6 +82,25 @@ def _stress(result) -> dict:
     return stress
 
 
+def _folds(result) -> dict | None:
+    """The walk-forward plan and, per strategy, each fold's figures (mean over seeds) from the
+    runs' ``folds`` (StressWindow over the fold windows) and ``portfolio`` (turnover) analyzers."""
+    if result.folds is None:
+        return None
+    per: dict = {}
+    for name, runs in list(result.runs.items()) + [(f"hold {t}", [b]) for t, b in result.benchmarks.items()]:
+        per[name] = {}
+        for f in result.folds:
+            rows = [{**r.analyzers["folds"]["windows"][f.name],
+                     "turnover": r.analyzers["portfolio"]["windows"][f.name]["mean_daily"]} for r in runs]
+            mean, _, _ = aggregate(rows, keys=("total_return", "sharpe_ratio", "sortino_ratio", "max_drawdown",
+                                                "annual_volatility", "turnover"))
+            per[name][f.name] = mean
+    f = result.config.split.folds
+    return {"training": f.training, "train_bars": f.train_bars, "gap": f.gap, "length": f.length,
+            "plan": [x.as_dict() for x in result.folds], "strategies": per}
+
+
 def collect(result) -> dict:
     """Everything the report shows, as plain Python."""
     cfg = result.config
@@ -143,6 +162,7 @@ def collect(result) -> dict:
         "alpha": _alpha(result),
         "external_benchmark": _external_benchmark(result),
         "stress": _stress(result),
+        "folds": _folds(result),
         "significance": significance,
     })
 

@@ -139,17 +139,44 @@ def table4(res: dict) -> list[Table]:
         rows = []
         for name, s in per.items():
             status = s.get("status", "ok")
-            flag = {True: "yes", False: "no", None: "n/a"}[s.get("overlaps_training")]
+            if status == "outside traded period":
+                flag = "n/a (not traded)"
+            else:
+                flag = {True: "no: in training data", False: "yes", None: "unknown"}[s.get("overlaps_training")]
             rows.append([name, status, pct(s.get("total_return")), pct(s.get("max_drawdown")),
                          pct(s.get("annual_volatility")), flag])
-        notes = ["A window outside the traded (test) period gives no numbers. 'In initial training data' "
-                 "means the window starts before the end of the data of the first fit, so the model that "
-                 "traded it had seen (part of) it: such numbers are not out of sample. Walk-forward refits "
-                 "only ever use bars before the decisions they drive."]
+        notes = ["A window outside the traded (test) period gives no numbers. 'No: in training data' means the "
+                 "window starts before the end of the data of the first fit, so the model that traded it had "
+                 "seen (part of) it. Walk-forward refits (folds) only ever use bars before the decisions they "
+                 "drive, so every window after the first fold's start is out of sample."]
         out.append(Table(f"Table 4 - Stress window '{wname}'",
-                         ["Strategy", "Coverage", "Return", "Max drawdown", "Volatility", "In initial training data"],
+                         ["Strategy", "Coverage", "Return", "Max drawdown", "Volatility", "Out of sample"],
                          rows, notes))
     return out
+
+
+def table_folds(res: dict) -> Table | None:
+    """Walk-forward folds: each fold's training and test dates, and per strategy its return and
+    Sharpe (mean over seeds) from the fold-window analyzers."""
+    folds = res.get("folds")
+    if not folds:
+        return None
+    names = list(folds["strategies"])
+    rows = []
+    for f in folds["plan"]:
+        row = [f["name"], f"{f['train_first']}..{f['train_last']} ({f['train_bars']})",
+               f"{f['test_first']}..{f['test_last']} ({f['test_returns']})"]
+        for n in names:
+            m = folds["strategies"][n][f["name"]]
+            row.append(f"{pct(m.get('total_return'), 1)} / {num(m.get('sharpe_ratio'))}")
+        rows.append(row)
+    how = (f"{folds['training']} training" + (f" of {folds['train_bars']} bars" if folds["train_bars"] else "")
+           + f", gap {folds['gap']} bars, fold length {folds['length']}")
+    return Table("Walk-forward folds - return / Sharpe per out-of-sample fold",
+                 ["Fold", "Training bars (count)", "Test returns (count)", *names], rows,
+                 [f"Each fold's models are fitted at the close before its first test return on the training "
+                  f"bars only ({how}); the portfolio carries over from fold to fold. Seeded strategies: mean "
+                  "over seeds."])
 
 
 def table_orders(res: dict) -> Table:
@@ -206,6 +233,9 @@ def tables(res: dict) -> list[Table]:
         if t is not None:
             out.append(t)
     out.append(table3(res))
+    folds = table_folds(res)
+    if folds is not None:
+        out.append(folds)
     out += table4(res)
     out.append(table_orders(res))
     out += tearsheet_tables(res)

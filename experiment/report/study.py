@@ -1,0 +1,283 @@
+"""The robustness study's report: tables and plots from its ``results.json`` (mode: study).
+
+The same tables feed ``report.md``/``report.html`` and the REPRODUCTION.md section, so the
+document and the run's own report always show the same numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from bt_lstm_mvo.experiment.report.tables import Table, num, pct
+
+
+def _cost(c) -> str:
+    return f"{10000 * float(c):g} bps"
+
+
+def design_table(res: dict) -> Table:
+    cfg = res["config"]
+    st = cfg["study"]
+    a = res["analysis"]
+    rows = []
+    for u, tickers in st["universes"].items():
+        plan = a["plans"].get(u, [])
+        rec = next((r for r in res["records"] if r["universe"] == u and r["status"] == "ok"), None)
+        data = f"{rec['first_date']}..{rec['last_date']}" if rec else "n/a"
+        tests = f"{plan[0]['test_first']}..{plan[-1]['test_last']} ({len(plan)} folds)" if plan else "n/a"
+        rows.append([u, ", ".join(tickers), data, tests])
+    f = cfg["split"]["folds"]
+    seeds = {n: (s.get("seeds") or [None]) for n, s in cfg["strategies"].items()}
+    strat = "; ".join(f"{n} ({s['kind']}" + (f", {len(seeds[n])} seeds" if seeds[n] != [None] else "")
+                      + (f", lambda {s['params']['lambda_penalty']:g}"
+                         if "lambda_penalty" in s.get("params", {}) else "")
+                      + (f", schedule {s['schedule']}" if s["schedule"] != "daily" else "") + ")"
+                      for n, s in cfg["strategies"].items())
+    notes = [f"Strategies: {strat}; plus buy-and-hold of every asset." if cfg.get("buy_and_hold_benchmarks")
+             else f"Strategies: {strat}.",
+             f"Folds: {f['length']} folds from {f['first_test']}, {f['training']} training"
+             + (f" of {f['train_bars']} bars" if f.get("train_bars") else "") + f", gap {f['gap']} bars. "
+             f"Cost levels: {', '.join(_cost(c) for c in st['commissions'])} per side (the first runs the "
+             "strategies, the others replay their decided weights).",
+             f"{len(res['records'])} runs ({len(a['failures'])} failed), {a['n_trials']} configurations in all "
+             f"(runs x cost levels); {a['order_failures']} Margin/Rejected/Canceled orders. Wall time "
+             f"{res['seconds'] / 60:.1f} min on {res['workers']} {res['backend']} workers."]
+    return Table("Robustness study - design", ["Universe", "Tickers", "Data", "Out-of-sample test"], rows, notes)
+
+
+def fold_tables(res: dict) -> list[Table]:
+    a = res["analysis"]
+    out = []
+    names = list(res["config"]["strategies"])
+    for cost in res["config"]["study"]["commissions"]:
+        rows = []
+        for row in a["per_fold"]:
+            if row["cost"] != float(cost):
+                continue
+            cells = [row["universe"], f"{row['fold']} ({row['test_first'][:7]}..{row['test_last'][:7]})"]
+            for n in names:
+                s = row["strategies"].get(n)
+                if s is None:
+                    cells.append("n/a")
+                    continue
+                ret = pct(s["total_return"], 1)
+                if s.get("total_return_std") is not None:
+                    ret += f" ± {pct(s['total_return_std'], 1)}"
+                cells.append(f"{ret} / {num(s['sharpe_ratio'])} / {pct(s['max_drawdown'], 1)}")
+            rows.append(cells)
+        out.append(Table(f"Robustness study - per fold at {_cost(cost)}: return / Sharpe / max drawdown",
+                         ["Universe", "Fold", *names], rows,
+                         ["Each fold's out-of-sample figures from the run's fold-window analyzers; seeded "
+                          "strategies: mean (± std of the return) over seeds."]))
+    return out
+
+
+def pooled_table(res: dict) -> Table:
+    """Distributions over every (universe, fold, seed) case at the first cost level."""
+    cost = float(res["config"]["study"]["commissions"][0])
+    rows = []
+    for name in res["config"]["strategies"]:
+        vals = {"total_return": [], "sharpe_ratio": [], "max_drawdown": [], "turnover": []}
+        for r in res["records"]:
+            if r["status"] != "ok" or r["strategy"] != name:
+                continue
+            for f in r["levels"][repr(cost)]["folds"].values():
+                for k in vals:
+                    if f[k] is not None:
+                        vals[k].append(f[k])
+        if not vals["total_return"]:
+            continue
+        q = {k: pd.Series(v).quantile([0.1, 0.5, 0.9]).tolist() for k, v in vals.items()}
+        rows.append([name, str(len(vals["total_return"])),
+                     f"{pct(q['total_return'][1], 1)} [{pct(q['total_return'][0], 1)}, {pct(q['total_return'][2], 1)}]",
+                     f"{num(q['sharpe_ratio'][1])} [{num(q['sharpe_ratio'][0])}, {num(q['sharpe_ratio'][2])}]",
+                     f"{pct(q['max_drawdown'][1], 1)}", f"{pct(q['turnover'][1], 2)}"])
+    return Table(f"Robustness study - pooled over universes, folds and seeds at {_cost(cost)}",
+                 ["Strategy", "Cases", "Fold return: median [10%, 90%]", "Fold Sharpe: median [10%, 90%]",
+                  "Median max drawdown", "Median daily turnover"], rows)
+
+
+def deflated_table(res: dict) -> Table:
+    a = res["analysis"]
+    rows = [[_cost(d["cost"]), d["universe"],
+             d["strategy"] + (f" (mean of {d['seeds']} seeds)" if d["seeds"] > 1 else ""),
+             num(d["sharpe_annual"]), num(d["psr"], 3), num(d["dsr"], 3)] for d in a["deflated"]]
+    b = a.get("best_trial")
+    notes = [f"PSR: probability that the true Sharpe ratio of the whole out-of-sample series is above 0 "
+             f"(Bailey & Lopez de Prado 2012). DSR: the same probability against the Sharpe ratio the best of "
+             f"{a['n_trials']} skill-less configurations would reach by luck (every run x cost level this study "
+             f"tried; variance of their per-bar Sharpe ratios {a['sr_variance']:.3g}; Bailey & Lopez de Prado 2014)."]
+    if b:
+        notes.append(f"The best configuration of the study ({b['universe']}, {b['strategy']}"
+                     + (f" seed {b['seed']}" if b["seed"] is not None else "")
+                     + f", {_cost(b['cost'])}): annualised Sharpe {num(b['sharpe_annual'])}, PSR {num(b['psr'], 3)}, "
+                     f"DSR {num(b['dsr'], 3)}.")
+    return Table("Robustness study - probabilistic and deflated Sharpe ratios",
+                 ["Cost", "Universe", "Strategy", "Sharpe (ann.)", "PSR", "DSR"], rows, notes)
+
+
+def claims_table(res: dict) -> Table:
+    a = res["analysis"]
+    alpha = res["config"]["study"]["alpha"]
+    rows = []
+    for c in a["claims"]:
+        ns = "-" if c["not_significant"] is None else str(c["not_significant"])
+        rows.append([c["claim"], c["text"], _cost(c["cost"]), str(c["cases"]), str(c["holds"]), str(c["fails"]), ns,
+                     f"{c['direction_holds']}/{c['cases']}"])
+    notes = [f"Cases: (universe, fold) pairs. Holds / fails: the difference is significant at {alpha:g} after "
+             "Holm's correction across the cases of that claim and cost, in / against the claimed direction; "
+             "n.s.: not significant. Direction: cases where the point estimate goes the claimed way, "
+             "significant or not. The LSTM is the mean of its seeds' daily returns."]
+    notes += [f"Claim {c['claim']} rule: {c['rule']}." for c in a["claims"] if c["cost"] == a["claims"][0]["cost"]]
+    return Table("Robustness study - the paper's claims, tested", ["#", "Claim", "Cost", "Cases", "Holds", "Fails",
+                                                                  "n.s.", "Direction"], rows, notes)
+
+
+def win_rate_table(res: dict) -> Table:
+    rows = [[_cost(w["cost"]), w["comparison"], f"{w['wins']}/{w['n']}", pct(w["rate"], 0),
+             f"[{pct(w['ci95'][0], 0)}, {pct(w['ci95'][1], 0)}]" if w["ci95"] else "n/a"]
+            for w in res["analysis"]["win_rates"]]
+    return Table("Robustness study - win rates", ["Cost", "Comparison", "Wins", "Rate", "Wilson 95% CI"], rows,
+                 ["LSTM rows count every (universe, fold, seed); the MVO row every (universe, fold)."])
+
+
+def tests_table(res: dict) -> Table:
+    rows = [[_cost(t["cost"]), t["claim"], t["universe"], t["fold"], num(t["diff"], 4), num(t["p_value"], 4),
+             num(t["p_holm"], 4), t["verdict"]] for t in res["analysis"]["tests"]]
+    return Table("Robustness study - every test behind the claims table",
+                 ["Cost", "Claim", "Universe", "Fold", "Difference", "p", "p (Holm)", "Verdict"], rows,
+                 ["Differences: claims 1-3 LSTM minus MVO (return, Sortino, max drawdown), claim 6 MVO minus equal "
+                  "weight (Sharpe); claim 4: +1 both lower, -1 both higher, 0 mixed."])
+
+
+def study_tables(res: dict, full: bool = True) -> list[Table]:
+    out = [design_table(res), claims_table(res), deflated_table(res), win_rate_table(res), pooled_table(res)]
+    out += fold_tables(res)
+    if full:
+        out.append(tests_table(res))
+    return out
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def study_plots(res: dict, folder: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cost = float(res["config"]["study"]["commissions"][0])
+    names = list(res["config"]["strategies"])
+    data = {k: {n: [] for n in names} for k in ("total_return", "sharpe_ratio")}
+    for r in res["records"]:
+        if r["status"] == "ok" and r["strategy"] in names:
+            for f in r["levels"][repr(cost)]["folds"].values():
+                for k in data:
+                    if f[k] is not None:
+                        data[k][r["strategy"]].append(f[k])
+    out = {}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (k, label) in zip(axes, (("total_return", "fold return"), ("sharpe_ratio", "fold Sharpe ratio"))):
+        ax.boxplot([data[k][n] for n in names], tick_labels=names, showmeans=True)
+        ax.set_title(f"{label} over universes x folds x seeds")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.tick_params(axis="x", rotation=20)
+    fig.suptitle(f"{res['name']}: per-fold distributions at {_cost(cost)}")
+    fig.tight_layout()
+    path = folder / "study_distributions.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    out["Per-fold return and Sharpe distributions by strategy"] = path
+
+    lstm, mvo = res["config"]["study"]["claims"]["lstm"], res["config"]["study"]["claims"]["mvo"]
+    cases = []
+    for row in res["analysis"]["per_fold"]:
+        if row["cost"] == cost:
+            cases.append((f"{row['universe']}\n{row['test_first'][:4]}", row["universe"], row["fold"]))
+    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(cases)), 4.5))
+    for i, (_, u, fold) in enumerate(cases):
+        seeds = [r["levels"][repr(cost)]["folds"][fold]["total_return"] for r in res["records"]
+                 if r["status"] == "ok" and r["universe"] == u and r["strategy"] == lstm]
+        ax.scatter([i] * len(seeds), seeds, s=12, color="tab:blue", alpha=0.6, label="LSTM seeds" if i == 0 else None)
+        m = [r["levels"][repr(cost)]["folds"][fold]["total_return"] for r in res["records"]
+             if r["status"] == "ok" and r["universe"] == u and r["strategy"] == mvo]
+        if m:
+            ax.scatter([i], m[:1], marker="D", color="tab:orange", label="MVO" if i == 0 else None)
+    ax.set_xticks(range(len(cases)), [c[0] for c in cases], fontsize=7)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_ylabel("fold return")
+    ax.set_title(f"LSTM seed spread per (universe, fold) at {_cost(cost)}")
+    ax.legend()
+    fig.tight_layout()
+    path = folder / "study_seed_spread.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    out["LSTM seed spread"] = path
+    return out
+
+
+def write_study_outputs(res: dict, out: Path, make_plots: bool = True) -> Path:
+    """results.json, configurations.csv, report.md/html and the plots, written atomically."""
+    from bt_lstm_mvo.experiment.report.files import atomic_dir
+    from bt_lstm_mvo.experiment.report.tables import CSS
+
+    with atomic_dir(Path(out)) as tmp:
+        rows = []
+        for r in res["records"]:
+            if r["status"] != "ok":
+                continue
+            for lv, level in r["levels"].items():
+                for fold, f in level["folds"].items():
+                    rows.append({"universe": r["universe"], "strategy": r["strategy"], "seed": r["seed"],
+                                 "cost": float(lv), "fold": fold, **f})
+        pd.DataFrame(rows).to_csv(tmp / "configurations.csv", index=False, float_format="%.10g")
+        images = study_plots(res, tmp) if make_plots else {}
+        tables = study_tables(res)
+        md = [f"# {res['name']}", "", f"> {res['description']}", ""] + [t.markdown() for t in tables]
+        md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
+        (tmp / "results.json").write_text(json.dumps(res, indent=1, allow_nan=False))
+        (tmp / "report.md").write_text("\n".join(md) + "\n")
+        body = [f"<h1>{_html.escape(res['name'])}</h1><p class='banner'>{_html.escape(res['description'])}</p>"]
+        body += [t.html() for t in tables]
+        for title, p in images.items():
+            body.append(f"<h3>{_html.escape(title)}</h3><img src='data:image/png;base64,"
+                        f"{base64.b64encode(p.read_bytes()).decode()}'>")
+        (tmp / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
+                                         f"</head><body>{''.join(body)}</body></html>\n")
+    return Path(out)
+
+
+def findings(res: dict) -> str:
+    """Two sentences on what the study found at its first cost level (README quotes them; a test
+    checks the README against the stored results)."""
+    a = res["analysis"]
+    cost = float(res["config"]["study"]["commissions"][0])
+    claims = {c["claim"]: c for c in a["claims"] if c["cost"] == cost}
+    win = next(w for w in a["win_rates"] if w["cost"] == cost and "fold return" in w["comparison"])
+    lstm = res["config"]["study"]["claims"]["lstm"]
+    dsr = [d["dsr"] for d in a["deflated"] if d["cost"] == cost and d["strategy"] == lstm and d["dsr"] is not None]
+    n_univ = len(res["config"]["study"]["universes"])
+    n_folds = len(next(iter(a["plans"].values())))
+    sig = sum(claims[k]["holds"] + claims[k]["fails"] for k in ("1", "2", "3") if k in claims)
+    c1, c6 = claims.get("1"), claims.get("6")
+    text = (f"At {_cost(cost)} per side, over {n_univ} universes x {n_folds} out-of-sample folds, the paper's claims "
+            f"1-3 (LSTM return above MVO's, MVO's Sortino above the LSTM's, deeper LSTM drawdowns) are significant "
+            f"in {sig} of {3 * c1['cases']} (universe, fold) tests after Holm's correction: the seed-averaged LSTM "
+            f"beat MVO's return in {c1['direction_holds']} of {c1['cases']} cases (single seeds in "
+            f"{win['wins']}/{win['n']}, {pct(win['rate'], 0)}, 95% CI "
+            f"{pct(win['ci95'][0], 0)}-{pct(win['ci95'][1], 0)}), "
+            f"and the LSTM's deflated Sharpe ratio is {num(min(dsr), 2)}-{num(max(dsr), 2)}.")
+    if "4" in claims:
+        c4 = claims["4"]
+        text += (f" A larger lambda lowers turnover and drawdown significantly in {c4['holds']} of {c4['cases']} "
+                 f"cases (the point estimates agree in {c4['direction_holds']})")
+    if c6 is not None:
+        text += (f"{',' if '4' in claims else ''} and MVO beats equal weight's Sharpe in {c6['direction_holds']} of "
+                 f"{c6['cases']} cases ({c6['holds']} significantly).")
+    return text
