@@ -529,7 +529,7 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
 # ----------------------------------------------------------------------------- 5. end to end + sweep
 
 
-def e2e_runner(config: str = "configs/paper.yaml", data_dir=None, timeout: float = 900.0) -> dict:
+def e2e_runner(config: str = "configs/paper-split.yaml", data_dir=None, timeout: float = 900.0) -> dict:
     """``python runner.py CONFIG --data-dir DIR --quiet --out TMP`` in a subprocess: wall, CPU, peak RSS."""
     folder = str(data_dir if data_dir is not None else shared_data_dir())
     with tempfile.TemporaryDirectory(prefix="lmbt-bench-") as tmp:
@@ -576,12 +576,12 @@ def _run_seconds(path: Path) -> dict:
 
 
 def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchmarks: bool = True):
-    """configs/paper.yaml read from the shared CSV folder, with ``strategies`` (and ``sweep``) replaced."""
+    """configs/paper-split.yaml read from the shared CSV folder, with ``strategies`` (and ``sweep``) replaced."""
     import yaml
 
     from bt_lstm_mvo.experiment.config import parse_config
 
-    raw = yaml.safe_load((REPO_ROOT / "configs" / "paper.yaml").read_text())
+    raw = yaml.safe_load((REPO_ROOT / "configs" / "paper-split.yaml").read_text())
     raw["data"]["source"] = "csv"
     raw["data"]["data_dir"] = str(data_dir if data_dir is not None else shared_data_dir())
     raw["strategies"] = strategies
@@ -591,11 +591,11 @@ def _paper_config(strategies: dict, data_dir, sweep: dict | None = None, benchma
     raw["buy_and_hold_benchmarks"] = benchmarks
     if sweep is not None:
         raw["sweep"] = sweep
-    return parse_config(raw, source="benchmarks (configs/paper.yaml, modified)")
+    return parse_config(raw, source="benchmarks (configs/paper-split.yaml, modified)")
 
 
 def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
-    """``experiment.run_experiment`` in this process on configs/paper.yaml with fewer seeds/epochs."""
+    """``experiment.run_experiment`` in this process on configs/paper-split.yaml with fewer seeds/epochs."""
     from bt_lstm_mvo.experiment.run import run_experiment
 
     old = _torch_threads(1)
@@ -613,7 +613,7 @@ def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
                                  "train_seconds_per_epoch": (r.allocator or {}).get("train_seconds_per_epoch"),
                                  "epochs": (r.allocator or {}).get("epochs_run")}
                 for name, rs in result.runs.items() for i, r in enumerate(rs)}
-        return {"ok": True, "what": (f"experiment.experiment.run_experiment on configs/paper.yaml (CSV data) with "
+        return {"ok": True, "what": (f"experiment.experiment.run_experiment on configs/paper-split.yaml (CSV data) with "
                                      f"strategies lstm (seeds {list(seeds)}, {epochs} epochs, hidden 64), mvo "
                                      f"(max_sharpe, daily), equal_weight, plus the 5 buy-and-hold references; "
                                      f"no report/plots; torch threads 1"),

@@ -312,7 +312,7 @@ def _e2e(res: dict) -> list[str]:
         out += [f"End-to-end run failed: `{e2e.get('error', '')[-500:]}`", ""]
     else:
         if "command" in e2e:
-            out += [f"Timed: `{e2e['command']}` in a subprocess (configs/paper.yaml as shipped: LSTM with seeds "
+            out += [f"Timed: `{e2e['command']}` in a subprocess (configs/paper-split.yaml as shipped: LSTM with seeds "
                     "0, 1, 2 and 100 epochs, MVO daily, MVO buy-and-hold, equal weight, 5 buy-and-hold references, "
                     f"report and plots). Wall {_f(e2e['wall_s'], 1)} s (runner.main), CPU {_f(e2e['cpu_s'], 1)} s "
                     f"(user {_f(e2e['user_s'], 1)} s, system {_f(e2e['sys_s'], 1)} s), peak RSS "
@@ -331,7 +331,7 @@ def _e2e(res: dict) -> list[str]:
         out += [sw.get("error", "not measured"), ""]
     else:
         sec, cpu = sw["seconds"], sw.get("cpu", {})
-        out += [f"`experiment.sweep.run_sweep` on configs/paper.yaml (CSV data) with only the LSTM strategy "
+        out += [f"`experiment.sweep.run_sweep` on configs/paper-split.yaml (CSV data) with only the LSTM strategy "
                 f"({sw['epochs']} epochs, hidden 64), grid `params.lambda_penalty` {sw['grid']} x seeds {sw['seeds']} "
                 f"= {sw['tasks']} tasks, backend {sw['backend']}, torch_threads 1. Run in this order: 1 worker "
                 f"(joblib runs the tasks in this process), {sw['workers']} workers cold (the worker processes start: "

@@ -5,7 +5,7 @@ Usage (from the repository root)::
     python benchmarks/run_benchmarks.py [--quick] [--skip-e2e] [--out BENCHMARKS.md]
 
 Full sizes take about 10 minutes on 2 cores; ``--quick`` uses small sizes (about 2 minutes);
-``--skip-e2e`` leaves out the end-to-end ``runner.py configs/paper.yaml`` run. Needs the real data
+``--skip-e2e`` leaves out the end-to-end ``runner.py configs/paper-split.yaml`` run. Needs the real data
 folder (``$LMBT_DATA_DIR`` or ``../shared/data``).
 """
 
@@ -109,7 +109,7 @@ def run_all(sizes: dict, quick: bool, skip_e2e: bool, data_dir=None) -> dict:
         stage("5. end-to-end (in-process, reduced)")
         res["e2e"] = cases.e2e_in_process(data_dir, seeds=(0,), epochs=3)
     else:
-        stage("5. end-to-end (runner.py configs/paper.yaml)")
+        stage("5. end-to-end (runner.py configs/paper-split.yaml)")
         res["e2e"] = cases.e2e_runner(data_dir=data_dir)
     stage("5. sweep")
     sw = sizes["sweep"]

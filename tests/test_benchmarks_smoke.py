@@ -124,7 +124,7 @@ def test_cli_flags():
 
 @pytest.mark.realdata
 def test_paper_config_variants_validate(data_dir):
-    """The benchmark's modified configs/paper.yaml (one strategy, a sweep) is a valid config."""
+    """The benchmark's modified configs/paper-split.yaml (one strategy, a sweep) is a valid config."""
     from benchmarks import cases
 
     cfg = cases._paper_config({"lstm": {"kind": "lstm", "seeds": [0]}}, data_dir,

@@ -143,3 +143,41 @@ def test_data_folder_removed_mid_run(tmp_path, data_dir):
         if proc.returncode == 2:
             assert err.count("\n") == 1 and err.startswith("error: "), err
         _assert_clean(out, proc.returncode, err)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_start_up_never_aborts(tmp_path):
+    """A SIGINT while torch's C++ start-up runs used to abort the process ("terminate called after
+    throwing an instance of 'pybind11::error_already_set'", exit -6); the launcher now holds
+    signals during the imports and answers them after."""
+    cfg = _config(tmp_path)
+    for i, delay in enumerate((0.4, 0.8, 1.1, 1.4, 1.7, 2.0, 2.4)):
+        out = tmp_path / f"start{i}"
+        proc = _start(cfg, out)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 130, (delay, proc.returncode, err)
+        assert "interrupted" in err and "terminate called" not in err, err
+        _assert_clean(out, proc.returncode, err)
+
+
+def test_a_signal_during_the_imports_is_held_until_they_finish():
+    """The mechanism, deterministically: a SIGINT sent while the command line is being imported does
+    not interrupt the import (torch's C++ start-up must never see it); it is answered afterwards."""
+    code = """
+import importlib.abc, os, signal, sys
+class Kick(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "bt_lstm_mvo.experiment.cli":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Kick())
+from bt_lstm_mvo import launcher
+cli_main, held = launcher._import_cli()
+assert callable(cli_main) and held == signal.SIGINT, held
+assert "bt_lstm_mvo.experiment.cli" in sys.modules
+print("held", held)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0 and "held 2" in proc.stdout, proc.stderr
