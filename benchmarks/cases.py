@@ -613,7 +613,8 @@ def e2e_in_process(data_dir=None, seeds=(0,), epochs: int = 5) -> dict:
                                  "train_seconds_per_epoch": (r.allocator or {}).get("train_seconds_per_epoch"),
                                  "epochs": (r.allocator or {}).get("epochs_run")}
                 for name, rs in result.runs.items() for i, r in enumerate(rs)}
-        return {"ok": True, "what": (f"experiment.experiment.run_experiment on configs/paper-split.yaml (CSV data) with "
+        return {"ok": True, "what": (f"experiment.experiment.run_experiment on configs/paper-split.yaml (CSV data) "
+                                     f"with "
                                      f"strategies lstm (seeds {list(seeds)}, {epochs} epochs, hidden 64), mvo "
                                      f"(max_sharpe, daily), equal_weight, plus the 5 buy-and-hold references; "
                                      f"no report/plots; torch threads 1"),
