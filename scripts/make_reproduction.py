@@ -38,6 +38,9 @@ def store_results(name: str, results: Path, store: Path) -> None:
     if name != "robustness":
         shutil.copy(results, store / f"{name}.json")
         return
+    for png in ("study_distributions.png", "study_seed_spread.png"):  # the study's plots, for the document
+        if (results.parent / png).is_file():
+            shutil.copy(results.parent / png, store / f"{name}_{png}")
     res = json.loads(results.read_text())
     for rec in res["records"]:
         for level in rec.get("levels", {}).values():

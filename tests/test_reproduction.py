@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,8 @@ def test_readme_quotes_the_stored_robustness_findings():
     from bt_lstm_mvo.experiment.report.study import findings
 
     assert findings(_stored("robustness")) in (ROOT / "README.md").read_text()
+    for image in re.findall(r"\]\((reproduction/[\w.-]+\.png)\)", (ROOT / "REPRODUCTION.md").read_text()):
+        assert (ROOT / image).is_file(), image  # the document's plots are committed beside its results
 
 
 @pytest.mark.realdata

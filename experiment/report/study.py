@@ -199,8 +199,8 @@ def study_plots(res: dict, folder: Path) -> dict[str, Path]:
     cases = []
     for row in res["analysis"]["per_fold"]:
         if row["cost"] == cost:
-            cases.append((f"{row['universe']}\n{row['test_first'][:4]}", row["universe"], row["fold"]))
-    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(cases)), 4.5))
+            cases.append((f"{row['universe']} {row['test_first'][:4]}", row["universe"], row["fold"]))
+    fig, ax = plt.subplots(figsize=(max(8, 0.75 * len(cases)), 5))
     for i, (_, u, fold) in enumerate(cases):
         seeds = [r["levels"][repr(cost)]["folds"][fold]["total_return"] for r in res["records"]
                  if r["status"] == "ok" and r["universe"] == u and r["strategy"] == lstm]
@@ -209,7 +209,7 @@ def study_plots(res: dict, folder: Path) -> dict[str, Path]:
              if r["status"] == "ok" and r["universe"] == u and r["strategy"] == mvo]
         if m:
             ax.scatter([i], m[:1], marker="D", color="tab:orange", label="MVO" if i == 0 else None)
-    ax.set_xticks(range(len(cases)), [c[0] for c in cases], fontsize=7)
+    ax.set_xticks(range(len(cases)), [c[0] for c in cases], fontsize=8, rotation=40, ha="right")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_ylabel("fold return")
     ax.set_title(f"LSTM seed spread per (universe, fold) at {_cost(cost)}")
