@@ -152,14 +152,14 @@ def overhead(frames: dict[str, pd.DataFrame], label: str, repeats: int = 5, prof
     assets = list(frames)
     n_bars = len(next(iter(frames.values())))
     weights = dict.fromkeys(assets, 1.0 / len(assets))
-    value_ew, strat_ew = run_cerebro(frames, AllocationStrategy, allocator=EqualWeight())
+    value_ew, strat_ew = run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True)
     orders = orders_from_fills(strat_ew, frames)
     n_orders = sum(len(v) for v in orders.values())
 
     variants = {
         "baseline": lambda: run_cerebro(frames, PrecomputedOrders, orders=orders)[0],
-        "equal_weight": lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight())[0],
-        "fixed_weights": lambda: run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights))[0],
+        "equal_weight": lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True)[0],
+        "fixed_weights": lambda: run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights), lean=True)[0],
         "no_allocator_call": lambda: run_cerebro(frames, ConstantWeights, allocator=EqualWeight(),
                                                  weights=[1.0 / len(assets)] * len(assets))[0],
     }
@@ -189,7 +189,8 @@ def overhead(frames: dict[str, pd.DataFrame], label: str, repeats: int = 5, prof
     }
     if profile:
         out["profile"] = {
-            "equal_weight": profile_attribution(build_cerebro(frames, AllocationStrategy, allocator=EqualWeight()).run),
+            "equal_weight": profile_attribution(
+                build_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True).run),
             "baseline": profile_attribution(build_cerebro(frames, PrecomputedOrders, orders=orders).run),
         }
     return out
@@ -233,7 +234,7 @@ def reference(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3) -> 
     w = pd.Series(weights)
 
     def event():
-        return run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights))
+        return run_cerebro(frames, AllocationStrategy, allocator=FixedWeights(weights), lean=True)
 
     def vector():
         return simulate(px, w, rate=RATE, cash=CASH)
@@ -271,7 +272,7 @@ def scaling_worker(n_assets: int, n_bars: int, seed: int = 0) -> dict:
     frames = synthetic_frames(n_assets, n_bars, seed)
     gen_s = time.perf_counter() - t0
     rss_data = rss_mib()
-    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight()))
+    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True))
     value, strat = sample.result
     return {
         "assets": n_assets,
@@ -301,7 +302,7 @@ def memory_attribution(n_assets: int = 5, n_bars: int = 200, depth: int = 8) -> 
     from benchmarks.timing import _category
 
     frames = synthetic_frames(n_assets, n_bars, seed=0)
-    cerebro = build_cerebro(frames, AllocationStrategy, allocator=EqualWeight())
+    cerebro = build_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True)
     tracemalloc.start(depth)
     try:
         strat = cerebro.run()[0]

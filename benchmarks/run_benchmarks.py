@@ -157,8 +157,8 @@ def findings(res: dict) -> list[str]:
         p = ov["profile"]["equal_weight"]
         st = ov["stats"]
         out.append(f"- **Where the time goes** (cProfile, {ov['label']}): our code is {100 * p['ours_share']:.0f}% "
-                   f"of the AllocationStrategy run and Backtrader (its broker, order objects, lines, and the "
-                   f"PandasData feed that reads the frames row by row through pandas) "
+                   f"of the AllocationStrategy run and Backtrader (its broker, order objects, lines and the "
+                   f"feed: the plugin's `ArrayData`, preloaded from lists) "
                    f"{100 * p['backtrader_share']:.0f}% (profiled; section 1 splits our part between the "
                    "strategy's bookkeeping and the allocator interface without the profiler). Cyclic-GC pauses were "
                    f"{st['equal_weight']['gc_s']:.3f} s per run (median) vs {st['baseline']['gc_s']:.3f} s for "
@@ -197,9 +197,10 @@ def findings(res: dict) -> list[str]:
                        f"({big['run_mem_mib'] * 1024 / big['orders']:.1f} KiB per order above the data). "
                        f"tracemalloc on a small run ({mem['assets']} x {mem['bars']}) charges "
                        f"{100 * mem['share']['backtrader']:.0f}% "
-                       f"of the memory still held after the run to Backtrader (every order object is kept, with "
-                       f"its created/executed data and notification copies) and {100 * mem['share']['ours']:.0f}% "
-                       "to our code (the `bars`, `fills` and `rebalances` records).")
+                       f"of the memory still held after the run to Backtrader (in lean mode, the runner's, only "
+                       f"the live orders are kept; the rest is its lines and trade history) and "
+                       f"{100 * mem['share']['ours']:.0f}% to our code (the `bars`, `fills` and `rebalances` "
+                       "records, which still grow with the orders).")
         if sc["skipped"]:
             names = ", ".join(f"{s['assets']}x{s['bars']} (~{s['estimate_s']:.0f} s)" for s in sc["skipped"])
             out.append(f"- **Not measured in this run** (over the per-case cap or the section's time budget; the "

@@ -234,5 +234,6 @@ def strategy_kwargs(spec, broker, trade_start, allocator: Allocator, folds=None)
         "on_failure": spec.on_failure,
         "fit": not bool(spec.checkpoint),
         "commission_rate": broker.commission,
+        "lean": True,  # the runner keeps only live orders (bit-identical results, constant memory per order)
         **fold_kw,
     }

@@ -1,8 +1,15 @@
-"""Conversion of aligned frames to Backtrader feeds, one ``PandasData`` per ticker."""
+"""Conversion of aligned frames to Backtrader feeds: one :class:`ArrayData` per ticker (or the
+``PandasData`` subclass :class:`AlignedPandasData`, the same bars bit for bit).
+
+``ArrayData`` is why the runner's feeds are cheap: Backtrader's ``PandasData`` reads every cell
+of every bar with its own ``DataFrame.iloc`` call; ``ArrayData`` turns the frame into plain
+Python lists once, when the feed starts, and each bar is then a few list lookups.
+"""
 
 from __future__ import annotations
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 
 
@@ -27,21 +34,88 @@ class AlignedPandasData(bt.feeds.PandasData):
     )
 
 
-def to_bt_feed(frame: pd.DataFrame, name: str) -> AlignedPandasData:
-    """One Backtrader feed for an aligned frame (see :mod:`bt_lstm_mvo.feeds.calendar`)."""
+class ArrayData(bt.feed.DataBase):
+    """A Backtrader feed preloaded from arrays, with the ``tradable`` line; a drop-in for
+    :class:`AlignedPandasData` (the same lines, values and datetimes, bit for bit).
+
+    ``dataname``: a DataFrame indexed by (tz-naive) dates with the columns named by the params
+    (Yahoo names by default; ``Volume`` and ``Tradable`` optional: a missing ``Tradable`` means
+    every row is tradable, a missing ``Volume`` leaves the line NaN as PandasData does). The
+    frame is read once, in ``start``: later changes to it are not seen.
+
+    Params: ``open``, ``high``, ``low``, ``close``, ``volume``, ``tradable``: column names.
+    """
+
+    lines = ("tradable",)
+    params = (
+        ("open", "Open"),
+        ("high", "High"),
+        ("low", "Low"),
+        ("close", "Close"),
+        ("volume", "Volume"),
+        ("tradable", "Tradable"),
+    )
+
+    _FIELDS = ("open", "high", "low", "close", "volume", "tradable")
+
+    def start(self):
+        super().start()
+        df = self.p.dataname
+        if not isinstance(df, pd.DataFrame):
+            from bt_lstm_mvo.errors import DataError
+
+            raise DataError(f"ArrayData: dataname must be a pandas DataFrame, got {type(df).__name__}")
+        # the same conversion PandasData makes bar by bar: Timestamp -> datetime -> date2num
+        self._dt = [bt.date2num(ts.to_pydatetime()) for ts in pd.DatetimeIndex(df.index)]
+        self._columns = []
+        for field in self._FIELDS:
+            col = getattr(self.p, field)
+            if col in df.columns:
+                values = df[col].to_numpy(dtype=float)
+            elif field == "tradable":
+                values = np.ones(len(df))
+            elif field == "volume":
+                continue
+            else:
+                from bt_lstm_mvo.errors import DataError
+
+                raise DataError(f"ArrayData {self._name!r}: column {col!r} ({field}) is missing; columns are "
+                                f"{list(df.columns)}")
+            self._columns.append((getattr(self.lines, field), values.tolist()))
+        self._i = -1
+
+    def _load(self):
+        self._i += 1
+        i = self._i
+        if i >= len(self._dt):
+            return False
+        for line, values in self._columns:
+            line[0] = values[i]
+        self.lines.datetime[0] = self._dt[i]
+        return True
+
+
+def _feed_frame(frame: pd.DataFrame) -> pd.DataFrame:
     df = frame.copy()
     if "Tradable" not in df.columns:
         df["Tradable"] = True
     df["Tradable"] = df["Tradable"].astype(float)
     df.index = pd.DatetimeIndex(df.index)
-    return AlignedPandasData(dataname=df, name=name)
+    return df
 
 
-def add_frames(cerebro: bt.Cerebro, frames: dict[str, pd.DataFrame]) -> list[AlignedPandasData]:
-    """Add one feed per ticker to ``cerebro``, named by ticker, in the frames' order."""
+def to_bt_feed(frame: pd.DataFrame, name: str, feed_class=None):
+    """One Backtrader feed for an aligned frame (see :mod:`bt_lstm_mvo.feeds.calendar`):
+    an :class:`ArrayData` (default) or ``feed_class`` (e.g. :class:`AlignedPandasData`)."""
+    return (feed_class or ArrayData)(dataname=_feed_frame(frame), name=name)
+
+
+def add_frames(cerebro: bt.Cerebro, frames: dict[str, pd.DataFrame], feed_class=None) -> list:
+    """Add one feed per ticker to ``cerebro``, named by ticker, in the frames' order
+    (:class:`ArrayData` feeds unless ``feed_class`` says otherwise)."""
     feeds = []
     for ticker, frame in frames.items():
-        feed = to_bt_feed(frame, ticker)
+        feed = to_bt_feed(frame, ticker, feed_class)
         cerebro.adddata(feed, name=ticker)
         feeds.append(feed)
     return feeds

@@ -139,6 +139,13 @@ class AllocationStrategy(bt.Strategy):
         commission_rate (None): rate used for sizing; None reads it from the broker's
             commission scheme for the first data (``p.commission``, a fraction).
         min_trade_value (0.0): skip trades smaller than this value (currency).
+        lean (False): constant memory per order: at every bar, drop the finished orders
+            Backtrader keeps for the whole run (``broker.orders``, the strategy's notified copies
+            in ``_orders``, never read by Backtrader) and its empty per-order ``broker._pchildren``
+            entries. Results are
+            bit-identical; only ``broker.orderstatus`` of an old order and ``strategy._orders``
+            lose their history (the strategy's own ``fills``/``order_stats`` keep it). The
+            runner turns it on.
 
     Records (plain Python, read by the analyzers and the runner):
         bars: list of {date, value, cash, held: {asset: weight}} at each bar's close, before
@@ -174,6 +181,7 @@ class AllocationStrategy(bt.Strategy):
         ("fit_gap", 0),
         ("commission_rate", None),
         ("min_trade_value", 0.0),
+        ("lean", False),
     )
 
     # ---------------------------------------------------------------- set-up
@@ -196,6 +204,8 @@ class AllocationStrategy(bt.Strategy):
             raise ConfigError("refit and refit_dates: give one (every N bars, or on given dates), not both")
         if isinstance(p.fit_gap, bool) or not isinstance(p.fit_gap, int) or p.fit_gap < 0:
             raise ConfigError(f"fit_gap: must be an integer >= 0 (bars), got {p.fit_gap!r}")
+        if not isinstance(p.lean, bool):
+            raise ConfigError(f"lean: must be True or False, got {p.lean!r}")
         if not isinstance(p.fit, bool):
             raise ConfigError(f"fit: must be True or False, got {p.fit!r}")
         self.allocator: Allocator = allocator
@@ -380,7 +390,22 @@ class AllocationStrategy(bt.Strategy):
             raise DataError(f"feed {self.assets[i]!r}: {what} is {float(prices[i])!r} on {date}; prices must be finite "
                             "and > 0 (clean the feed's data before adding it to cerebro)")
 
+    def _prune_orders(self) -> None:
+        """Lean mode: keep only live orders in the broker and the strategy (see ``lean``)."""
+        broker = self.broker
+        orders = getattr(broker, "orders", None)
+        if orders:
+            orders[:] = [o for o in orders if o.alive()]
+        children = getattr(broker, "_pchildren", None)
+        if children:
+            for ref in [ref for ref, queue in children.items() if not queue]:
+                del children[ref]
+        if self._orders:  # copies of past notifications (each a snapshot: a clone is never updated); Backtrader
+            self._orders.clear()  # itself never reads them back
+
     def next(self):
+        if self.p.lean:
+            self._prune_orders()
         date = self.datetime.date(0)
         prices = np.array([d.close[0] for d in self.datas], dtype=float)
         self._check_prices(prices, date, "close")

@@ -1,0 +1,107 @@
+"""``ArrayData`` (the runner's feed) against Backtrader's own ``PandasData`` (``AlignedPandasData``):
+the same lines and the same runs, bit for bit, on the real data and on a union calendar."""
+
+from __future__ import annotations
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+import pytest
+
+from bt_lstm_mvo.allocators.mvo import MVOAllocator
+from bt_lstm_mvo.errors import DataError
+from bt_lstm_mvo.feeds.bt_feeds import AlignedPandasData, ArrayData, add_frames
+from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+
+LINES = ("datetime", "open", "high", "low", "close", "volume", "openinterest", "tradable")
+
+
+class Record(bt.Strategy):
+    def __init__(self):
+        self.seen = []
+
+    def next(self):
+        self.seen.append(tuple(tuple(getattr(d.lines, ln)[0] for ln in LINES) for d in self.datas))
+
+
+def _run(frames, feed_class, strategy, cheat_on_open=False, **params):
+    cerebro = bt.Cerebro(stdstats=False, cheat_on_open=cheat_on_open)
+    add_frames(cerebro, frames, feed_class=feed_class)
+    cerebro.broker.setcash(1e6)
+    cerebro.broker.addcommissioninfo(ProportionalCommission(commission=0.001))
+    cerebro.addstrategy(strategy, **params)
+    return cerebro.run()[0]
+
+
+def _same(a, b):
+    """Equal bit for bit, NaN included (openinterest is NaN in both)."""
+    return np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float), equal_nan=True)
+
+
+@pytest.fixture(scope="module", params=["intersection", "union"])
+def frames(request, data_dir):
+    m = load_market(["BTC-USD", "SPY", "GLD", "NVDA"], source="csv", data_dir=data_dir, start="2021-01-01",
+                    end="2023-12-31", calendar=request.param)
+    return m.frames
+
+
+@pytest.mark.realdata
+def test_every_line_of_every_bar_is_the_same(frames):
+    a = _run(frames, ArrayData, Record).seen
+    b = _run(frames, AlignedPandasData, Record).seen
+    assert len(a) == len(b) > 700 and _same(a, b)
+    if any("Tradable" in f and not f["Tradable"].all() for f in frames.values()):  # union calendar
+        assert any(bar[1][-1] == 0.0 for bar in a)  # SPY's weekend rows are marked untradable
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("execution", ["close", "next_open"])
+def test_a_strategy_run_is_the_same(frames, execution):
+    runs = []
+    for cls in (ArrayData, AlignedPandasData):
+        s = _run(frames, cls, AllocationStrategy, cheat_on_open=execution == "next_open",
+                 allocator=MVOAllocator(estimation_window=120), trade_start="2021-07-01", refit=60,
+                 execution=execution, cash_buffer=0.005 if execution == "next_open" else 0.0)
+        runs.append(s)
+    a, b = runs
+    assert [x["value"] for x in a.bars] == [x["value"] for x in b.bars]
+    assert a.fills == b.fills and len(a.fills) > 100
+    assert a.order_stats == b.order_stats and a.broker.getvalue() == b.broker.getvalue()
+
+
+def test_missing_columns_and_non_frames_are_clear_errors():
+    idx = pd.bdate_range("2022-01-03", periods=5)
+    frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0}, index=idx)
+    cerebro = bt.Cerebro()
+    cerebro.adddata(ArrayData(dataname=frame, name="X"), name="X")
+    cerebro.addstrategy(Record)
+    with pytest.raises(DataError, match="column 'Close'"):
+        cerebro.run()
+    cerebro = bt.Cerebro()
+    cerebro.adddata(ArrayData(dataname=[1, 2, 3], name="X"), name="X")
+    with pytest.raises(DataError, match="must be a pandas DataFrame"):
+        cerebro.run()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("execution", ["close", "next_open"])
+def test_lean_mode_is_bit_identical_and_keeps_only_live_orders(frames, execution):
+    """``lean=True`` (the runner's mode) drops Backtrader's finished orders and its empty per-order
+    bookkeeping every bar; the run is the same bit for bit."""
+    kw = dict(cheat_on_open=execution == "next_open", allocator=None, trade_start="2021-07-01",
+              execution=execution, cash_buffer=0.005 if execution == "next_open" else 0.0)
+    runs = {}
+    for lean in (False, True):
+        kw["allocator"] = MVOAllocator(estimation_window=120)
+        runs[lean] = _run(frames, ArrayData, AllocationStrategy, **kw,
+                          refit=60, lean=lean)
+    full, lean = runs[False], runs[True]
+    assert [x["value"] for x in lean.bars] == [x["value"] for x in full.bars]
+    assert lean.fills == full.fills and lean.order_stats == full.order_stats
+    assert lean.broker.getvalue() == full.broker.getvalue()
+    per_bar = max(len(frames), 1) * 2
+    assert len(full.broker.orders) >= sum(full.order_stats.values()) > 10 * per_bar  # everything kept
+    assert len(lean.broker.orders) <= per_bar and len(lean._orders) <= 3 * per_bar  # only the last bar's
+    assert not [k for k, q in lean.broker._pchildren.items() if not q]
