@@ -16,6 +16,7 @@ from bt_lstm_mvo.experiment.report.results import collect
 from bt_lstm_mvo.experiment.run import run_experiment
 from bt_lstm_mvo.experiment.split import MIN_TEST_RETURNS, fold_plan
 from bt_lstm_mvo.feeds.synthetic import generate_market
+from tests.helpers import perturb_after
 
 TICKERS = ["BTC-USD", "SPY", "GLD"]
 
@@ -73,17 +74,10 @@ def test_impossible_plans_are_refused(kwargs, message):
         fold_plan(_index(800), **kwargs)
 
 
-def _frames(perturb_after=None):
+def _frames(after=None):
     frames = generate_market(TICKERS, start="2019-01-01", end="2021-12-31", seed=11)
     frames = {t: f[["Open", "High", "Low", "Close", "Volume"]].copy() for t, f in frames.items()}
-    if perturb_after is not None:
-        rng = np.random.default_rng(5)
-        for f in frames.values():
-            later = f.index > perturb_after
-            noise = np.exp(rng.normal(0, 0.05, later.sum()))
-            for col in ("Open", "High", "Low", "Close"):
-                f.loc[later, col] = f.loc[later, col].to_numpy() * noise
-    return frames
+    return frames if after is None else perturb_after(frames, after, seed=5)
 
 
 def _config(training="expanding", gap=3):
@@ -130,7 +124,7 @@ def test_folds_have_no_lookahead():
     T = pd.Timestamp("2021-02-15")  # inside the 2021Q1 fold: its model was fitted before T
     cfg = _config()
     base = run_experiment(cfg, frames=_frames(), progress=False)
-    pert = run_experiment(cfg, frames=_frames(perturb_after=T), progress=False)
+    pert = run_experiment(cfg, frames=_frames(after=T), progress=False)
     for name in ("lstm", "mvo"):
         a, b = base.runs[name][0], pert.runs[name][0]
         past = a.weights_target.index <= T

@@ -14,6 +14,7 @@ from bt_lstm_mvo.feeds.calendar import align
 from bt_lstm_mvo.feeds.synthetic import generate_market
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from tests import helpers
 
 TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 
@@ -24,16 +25,7 @@ def market(perturb_after=None, seed=3):
     aligned = align(frames, "intersection")
     if perturb_after is None:
         return aligned
-    rng = np.random.default_rng(seed)
-    out = {}
-    for t, f in aligned.items():
-        f = f.copy()
-        later = f.index > perturb_after
-        noise = np.exp(rng.normal(0, 0.05, later.sum()))
-        for col in ("Open", "High", "Low", "Close"):
-            f.loc[later, col] = f.loc[later, col].to_numpy() * noise
-        out[t] = f
-    return out
+    return helpers.perturb_after(aligned, perturb_after, seed=seed)
 
 
 def targets(frames, make_allocator, execution="close", **params):

@@ -14,6 +14,7 @@ from bt_lstm_mvo.feeds.calendar import align
 from bt_lstm_mvo.feeds.synthetic import generate_market
 from bt_lstm_mvo.strategies.commission import ProportionalCommission
 from bt_lstm_mvo.strategies.lstm import LSTMStrategy
+from tests import helpers
 
 TICKERS = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 TINY = {"hidden_size": 8, "epochs": 3, "progress": False, "seed": 1, "device": "cpu"}
@@ -23,14 +24,7 @@ START = pd.Timestamp("2021-03-01")
 def frames(perturb_after=None):
     raw = generate_market(TICKERS, start="2019-01-01", end="2021-12-31", seed=5)
     aligned = align({t: f[["Open", "High", "Low", "Close", "Volume"]] for t, f in raw.items()}, "intersection")
-    if perturb_after is not None:
-        rng = np.random.default_rng(0)
-        for f in aligned.values():
-            later = f.index > perturb_after
-            noise = np.exp(rng.normal(0, 0.05, later.sum()))
-            for col in ("Open", "High", "Low", "Close"):
-                f.loc[later, col] = f.loc[later, col].to_numpy() * noise
-    return aligned
+    return aligned if perturb_after is None else helpers.perturb_after(aligned, perturb_after, seed=0)
 
 
 class Spy(LSTMAllocator):

@@ -13,10 +13,7 @@ construction and must not be used to judge the methods (use ``mode: backtest``).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html as _html
-import json
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +38,7 @@ from bt_lstm_mvo.experiment.paper.published import (
 from bt_lstm_mvo.experiment.report import plots
 from bt_lstm_mvo.experiment.report.files import atomic_dir
 from bt_lstm_mvo.experiment.report.results import versions
-from bt_lstm_mvo.experiment.report.tables import CSS, Table, num, pct
+from bt_lstm_mvo.experiment.report.tables import Table, num, pct, write_simple_report
 from bt_lstm_mvo.jsonsafe import json_clean
 
 
@@ -162,15 +159,5 @@ def write_replication_outputs(run: dict, out: Path, make_plots: bool = True) -> 
         tables = replication_tables(res)
         header = (f"Mode notebook_replication: the reference notebook's computation with its defects kept on "
                   f"purpose (look-ahead, column mismatch, scaled targets). Data: {res['data']['label']}.")
-        md = [f"# {res['name']}", "", f"> {header}", ""] + [t.markdown() for t in tables]
-        md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
-        (tmp / "results.json").write_text(json.dumps(res, indent=2, allow_nan=False))
-        (tmp / "report.md").write_text("\n".join(md) + "\n")
-        body = [f"<h1>{_html.escape(res['name'])}</h1><p class='banner'>{_html.escape(header)}</p>"]
-        body += [t.html() for t in tables]
-        for title, p in images.items():
-            data = base64.b64encode(p.read_bytes()).decode()
-            body.append(f"<h3>{_html.escape(title)}</h3><img src='data:image/png;base64,{data}'>")
-        (tmp / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
-                                         f"</head><body>{''.join(body)}</body></html>\n")
+        write_simple_report(tmp, res, header, tables, images)
     return Path(out)

@@ -6,9 +6,6 @@ document and the run's own report always show the same numbers.
 
 from __future__ import annotations
 
-import base64
-import html as _html
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -225,7 +222,7 @@ def study_plots(res: dict, folder: Path) -> dict[str, Path]:
 def write_study_outputs(res: dict, out: Path, make_plots: bool = True) -> Path:
     """results.json, configurations.csv, report.md/html and the plots, written atomically."""
     from bt_lstm_mvo.experiment.report.files import atomic_dir
-    from bt_lstm_mvo.experiment.report.tables import CSS
+    from bt_lstm_mvo.experiment.report.tables import write_simple_report
 
     with atomic_dir(Path(out)) as tmp:
         rows = []
@@ -239,17 +236,7 @@ def write_study_outputs(res: dict, out: Path, make_plots: bool = True) -> Path:
         pd.DataFrame(rows).to_csv(tmp / "configurations.csv", index=False, float_format="%.10g")
         images = study_plots(res, tmp) if make_plots else {}
         tables = study_tables(res)
-        md = [f"# {res['name']}", "", f"> {res['description']}", ""] + [t.markdown() for t in tables]
-        md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
-        (tmp / "results.json").write_text(json.dumps(res, indent=1, allow_nan=False))
-        (tmp / "report.md").write_text("\n".join(md) + "\n")
-        body = [f"<h1>{_html.escape(res['name'])}</h1><p class='banner'>{_html.escape(res['description'])}</p>"]
-        body += [t.html() for t in tables]
-        for title, p in images.items():
-            body.append(f"<h3>{_html.escape(title)}</h3><img src='data:image/png;base64,"
-                        f"{base64.b64encode(p.read_bytes()).decode()}'>")
-        (tmp / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
-                                         f"</head><body>{''.join(body)}</body></html>\n")
+        write_simple_report(tmp, res, res["description"], tables, images, indent=1)
     return Path(out)
 
 

@@ -423,3 +423,23 @@ def sweep_tables(result: SweepResult) -> list:
             tables.append(significance_table(comp, title=f"Significance - {result.strategy} ({label}) vs "
                                                           f"{comp['b']} over the test period"))
     return tables
+
+
+def write_simple_report(folder: Path, res: dict, banner: str, tables: list[Table], images: dict[str, Path],
+                        indent: int = 2) -> None:
+    """``results.json``, ``report.md`` and a self-contained ``report.html`` (plots embedded) of a
+    run mode without the backtest report (notebook replication, the study): a title, a banner
+    line, the tables and the plots, the same numbers in both files."""
+    import json
+
+    md = [f"# {res['name']}", "", f"> {banner}", ""] + [t.markdown() for t in tables]
+    md += [f"### {title}\n\n![{title}]({p.name})\n" for title, p in images.items()]
+    (folder / "results.json").write_text(json.dumps(res, indent=indent, allow_nan=False))
+    (folder / "report.md").write_text("\n".join(md) + "\n")
+    body = [f"<h1>{html.escape(res['name'])}</h1><p class='banner'>{html.escape(banner)}</p>"]
+    body += [t.html() for t in tables]
+    for title, p in images.items():
+        data = base64.b64encode(p.read_bytes()).decode()
+        body.append(f"<h3>{html.escape(title)}</h3><img src='data:image/png;base64,{data}'>")
+    (folder / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style>"
+                                        f"</head><body>{''.join(body)}</body></html>\n")
