@@ -219,10 +219,6 @@ def _series(returns: dict) -> pd.Series:
     return pd.Series(returns, dtype=float).rename(index=pd.Timestamp).sort_index()
 
 
-def _ok(records, **match):
-    return [r for r in records if r["status"] == "ok" and all(r[k] == v for k, v in match.items())]
-
-
 def _mean_series(recs, level) -> pd.Series | None:
     if not recs:
         return None
@@ -296,7 +292,10 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
     claims_cfg = st.claims
     levels = [repr(float(c)) for c in st.commissions]
     strategies = list(cfg.strategies)
-    ok = _ok(records)
+    ok = [r for r in records if r["status"] == "ok"]
+    groups: dict[tuple, list[dict]] = {}  # (universe, strategy) -> its ok records (seeds), in task order
+    for r in ok:
+        groups.setdefault((r["universe"], r["strategy"]), []).append(r)
     failures = [{k: r.get(k) for k in ("universe", "strategy", "seed", "error")} for r in records
                 if r["status"] != "ok"]
     plans = {}
@@ -304,22 +303,24 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
         plans.setdefault(r["universe"], r["plan"])
     ppy = {u: next(r["periods_per_year"] for r in ok if r["universe"] == u) for u in plans}
 
-    # every configuration tried: one return series per (record, cost level)
-    trials = [(r, lv) for r in ok for lv in levels]
-    trial_sr = []
-    for r, lv in trials:
-        x = np.array(list(r["levels"][lv]["returns"].values()), dtype=float)
-        if x.size > 2 and x.std(ddof=1) > 0:
-            trial_sr.append(x.mean() / x.std(ddof=1))
+    # every configuration tried: one return series per (record, cost level), with its per-bar Sharpe
+    trials = []
+    for r in ok:
+        for lv in levels:
+            x = np.array(list(r["levels"][lv]["returns"].values()), dtype=float)
+            sd = x.std(ddof=1) if x.size > 2 else 0.0
+            trials.append((r, lv, x, x.mean() / sd if sd > 0 else None))
+    trial_sr = [sr for *_, sr in trials if sr is not None]
     n_trials, sr_var = len(trials), float(np.var(trial_sr, ddof=1)) if len(trial_sr) > 1 else 0.0
 
     per_fold, tests, deflated, win_rates, claims_rows = [], [], [], [], []
     for lv in levels:
         cases = []  # one per (universe, fold): everything the claims need
         for u, plan in plans.items():
-            mean = {s: _mean_series(_ok(records, universe=u, strategy=s), lv) for s in strategies}
+            mean = {s: _mean_series(groups.get((u, s), []), lv) for s in strategies}
+            benchmarks = sorted({r["strategy"] for r in ok if r["universe"] == u and r["role"] == "benchmark"})
             for s in strategies:
-                recs = _ok(records, universe=u, strategy=s)
+                recs = groups.get((u, s), [])
                 if mean[s] is None:
                     continue
                 d = deflated_sharpe(mean[s].to_numpy(), n_trials, sr_var)
@@ -328,9 +329,8 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
             for fold in plan:
                 row = {"cost": float(lv), "universe": u, "fold": fold["name"], "test_first": fold["test_first"],
                        "test_last": fold["test_last"], "strategies": {}}
-                for s in strategies + sorted({r["strategy"] for r in _ok(records, universe=u, role="benchmark")}):
-                    recs = _ok(records, universe=u, strategy=s)
-                    vals = [r["levels"][lv]["folds"][fold["name"]] for r in recs]
+                for s in strategies + benchmarks:
+                    vals = [r["levels"][lv]["folds"][fold["name"]] for r in groups.get((u, s), [])]
                     if not vals:
                         continue
                     agg = {}
@@ -350,9 +350,8 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
                     wins = excess_return_windows(a, b, n_windows=3)
                     case["subwindows_won"] = sum(1 for w in wins if w["alpha"] is not None and w["alpha"] > 0)
                     # seed by seed: does each LSTM seed beat MVO in this fold?
-                    mvo_fold = _ok(records, universe=u, strategy=claims_cfg.mvo)[0]["levels"][lv]["folds"][fold["name"]]
-                    seeds = [r["levels"][lv]["folds"][fold["name"]]
-                             for r in _ok(records, universe=u, strategy=claims_cfg.lstm)]
+                    mvo_fold = groups[(u, claims_cfg.mvo)][0]["levels"][lv]["folds"][fold["name"]]
+                    seeds = [r["levels"][lv]["folds"][fold["name"]] for r in groups[(u, claims_cfg.lstm)]]
                     case["seed_wins"] = {k: sum(1 for x in seeds if x[k] is not None and mvo_fold[k] is not None
                                                 and x[k] > mvo_fold[k]) for k in ("total_return", "sharpe_ratio")}
                     case["n_seeds"] = len(seeds)
@@ -362,8 +361,8 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
                                                           statistics=ALL_STATISTICS)
                 hi = claims_cfg.lstm_high_lambda
                 if hi is not None:
-                    lo_recs = {r["seed"]: r for r in _ok(records, universe=u, strategy=claims_cfg.lstm)}
-                    hi_recs = {r["seed"]: r for r in _ok(records, universe=u, strategy=hi)}
+                    lo_recs = {r["seed"]: r for r in groups.get((u, claims_cfg.lstm), [])}
+                    hi_recs = {r["seed"]: r for r in groups.get((u, hi), [])}
                     paired = sorted(set(lo_recs) & set(hi_recs))
                     if len(paired) >= 2:
                         out = {}
@@ -416,11 +415,8 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
 
     best = None
     if trials:
-        def sr_of(t):
-            x = np.array(list(t[0]["levels"][t[1]]["returns"].values()), dtype=float)
-            return x.mean() / x.std(ddof=1) if x.size > 2 and x.std(ddof=1) > 0 else -np.inf
-        r, lv = max(trials, key=sr_of)
-        d = deflated_sharpe(np.array(list(r["levels"][lv]["returns"].values())), n_trials, sr_var)
+        r, lv, x, _ = max(trials, key=lambda t: -np.inf if t[3] is None else t[3])
+        d = deflated_sharpe(x, n_trials, sr_var)
         best = {"universe": r["universe"], "strategy": r["strategy"], "seed": r["seed"], "cost": float(lv),
                 "sharpe_annual": d["sr"] * math.sqrt(r["periods_per_year"]) if d["sr"] is not None else None, **d}
     return {"n_trials": n_trials, "sr_variance": sr_var, "plans": plans, "per_fold": per_fold, "tests": tests,

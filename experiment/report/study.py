@@ -74,19 +74,26 @@ def fold_tables(res: dict) -> list[Table]:
     return out
 
 
+def _fold_values(res: dict, cost: float, keys) -> dict[str, dict[str, list]]:
+    """Strategy -> figure -> every defined per-fold value at ``cost`` (over universes, folds, seeds)."""
+    out = {n: {k: [] for k in keys} for n in res["config"]["strategies"]}
+    for r in res["records"]:
+        if r["status"] == "ok" and r["strategy"] in out:
+            for f in r["levels"][repr(cost)]["folds"].values():
+                for k in keys:
+                    if f[k] is not None:
+                        out[r["strategy"]][k].append(f[k])
+    return out
+
+
 def pooled_table(res: dict) -> Table:
     """Distributions over every (universe, fold, seed) case at the first cost level."""
     cost = float(res["config"]["study"]["commissions"][0])
+    keys = ("total_return", "sharpe_ratio", "max_drawdown", "turnover")
+    pooled = _fold_values(res, cost, keys)
     rows = []
     for name in res["config"]["strategies"]:
-        vals = {"total_return": [], "sharpe_ratio": [], "max_drawdown": [], "turnover": []}
-        for r in res["records"]:
-            if r["status"] != "ok" or r["strategy"] != name:
-                continue
-            for f in r["levels"][repr(cost)]["folds"].values():
-                for k in vals:
-                    if f[k] is not None:
-                        vals[k].append(f[k])
+        vals = pooled[name]
         if not vals["total_return"]:
             continue
         q = {k: pd.Series(v).quantile([0.1, 0.5, 0.9]).tolist() for k, v in vals.items()}
@@ -171,17 +178,11 @@ def study_plots(res: dict, folder: Path) -> dict[str, Path]:
 
     cost = float(res["config"]["study"]["commissions"][0])
     names = list(res["config"]["strategies"])
-    data = {k: {n: [] for n in names} for k in ("total_return", "sharpe_ratio")}
-    for r in res["records"]:
-        if r["status"] == "ok" and r["strategy"] in names:
-            for f in r["levels"][repr(cost)]["folds"].values():
-                for k in data:
-                    if f[k] is not None:
-                        data[k][r["strategy"]].append(f[k])
+    values = _fold_values(res, cost, ("total_return", "sharpe_ratio"))
     out = {}
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, (k, label) in zip(axes, (("total_return", "fold return"), ("sharpe_ratio", "fold Sharpe ratio"))):
-        ax.boxplot([data[k][n] for n in names], tick_labels=names, showmeans=True)
+        ax.boxplot([values[n][k] for n in names], tick_labels=names, showmeans=True)
         ax.set_title(f"{label} over universes x folds x seeds")
         ax.axhline(0, color="grey", lw=0.8)
         ax.tick_params(axis="x", rotation=20)
