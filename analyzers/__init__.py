@@ -9,6 +9,7 @@ returns through a ``TimeReturn`` sub-analyzer and works with any strategy):
 * :class:`StressWindow`: return, drawdown and volatility inside named date windows.
 * :class:`PortfolioWeights`: held and target weights per bar, final weights, turnover, costs.
 * :class:`TearsheetStats`: monthly/yearly returns, rolling Sharpe and volatility, worst drawdowns.
+* :class:`ExecutionCosts`: fees, spread and impact paid, volume-capped orders, interest earned.
 * :class:`Holdings`: positions and transactions in pyfolio's layout (``positions()``, ``transactions()``).
 """
 
@@ -20,11 +21,13 @@ from bt_lstm_mvo.analyzers.bt_analyzers import (
     TearsheetStats,
     returns_from_timereturn,
 )
+from bt_lstm_mvo.analyzers.costs import ExecutionCosts
 from bt_lstm_mvo.analyzers.portfolio import Holdings, PortfolioWeights
 from bt_lstm_mvo.analyzers.stress import StressWindow
 
 __all__ = [
     "BenchmarkReturn",
+    "ExecutionCosts",
     "Holdings",
     "PaperMetrics",
     "PortfolioWeights",

@@ -172,6 +172,8 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
         target (0.0): per-period minimum acceptable return of the standard Sortino and of the
             downside deviation.
         risk_free (0.0): annual risk-free rate (decimal) for the Sharpe ratio.
+        sortino_risk_free (False): add ``risk_free / P`` to the Sortino's and the downside
+            deviation's ``target`` too (the runner's ``analysis.risk_free`` does).
         ddof (1): delta degrees of freedom of the std (1: sample, as empyrical; 0: the paper).
 
     ``get_analysis()`` keys:
@@ -188,6 +190,7 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
         ("target", 0.0),
         ("risk_free", 0.0),
         ("ddof", 1),
+        ("sortino_risk_free", False),
     )
 
     def __init__(self):
@@ -201,11 +204,12 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
         self.ddof = int(self.p.ddof)
 
     def stop(self):
+        ppy = self.annualisation_factor()
         self.rets = performance_summary(
             self.portfolio_returns(),
-            periods_per_year=self.annualisation_factor(),
+            periods_per_year=ppy,
             sortino_variant=self.sortino_variant,
-            target=self.target,
+            target=self.target + (self.risk_free / ppy if self.p.sortino_risk_free and ppy else 0.0),
             risk_free=self.risk_free,
             ddof=self.ddof,
         )

@@ -16,6 +16,16 @@ SCHEDULES = ("daily", "weekly", "monthly", "quarterly", "never")
 EXECUTIONS = ("close", "next_open")
 #: what a strategy does when its allocator fails
 FAILURE_POLICIES = ("raise", "hold", "equal_weight", "cash")
+#: what happens to the part of an order a volume cap left unfilled
+UNFILLED_POLICIES = ("carry", "cancel")
+#: half-spread models of a cost model (``high_low``: Corwin-Schultz from the bars' High/Low)
+SPREAD_MODES = ("fixed", "high_low")
+#: asset classes of the per-class cost defaults (a ticker ending in -USD is crypto)
+ASSET_CLASSES = ("crypto", "equity")
+#: what a feed's Volume counts: units (shares) or currency (Yahoo's crypto volume is in USD)
+VOLUME_UNITS = ("units", "currency")
+#: starting points of ``broker.costs`` (the values are in ``strategies/costs.py:COST_PRESETS``)
+COST_PRESETS = ("none", "realistic")
 #: Sortino ratio definitions
 SORTINO_VARIANTS = ("standard", "paper")
 #: data sources of the runner (``frames``: DataFrames handed to ``bt_lstm_mvo.run(frames=...)``)
@@ -48,3 +58,8 @@ def check_choice(value, allowed: tuple, name: str) -> str:
     if isinstance(value, str) and value in allowed:
         return value
     raise ConfigError(f"{name}: must be one of {list(allowed)}, got {value!r}")
+
+
+def asset_class(ticker: str) -> str:
+    """``crypto`` for a Yahoo crypto pair (``BTC-USD``), ``equity`` (US equity/ETF) otherwise."""
+    return "crypto" if str(ticker).upper().endswith("-USD") else "equity"

@@ -35,6 +35,7 @@ from bt_lstm_mvo.names import check_name, check_ticker
 from bt_lstm_mvo.text import did_you_mean, one_line, short_repr
 from bt_lstm_mvo.vocab import (
     CALENDAR_POLICIES,
+    COST_PRESETS,
     EXECUTIONS,
     FAILURE_POLICIES,
     FILE_FORMATS,
@@ -44,7 +45,10 @@ from bt_lstm_mvo.vocab import (
     SCHEDULES,
     SORTINO_VARIANTS,
     SOURCES,
+    SPREAD_MODES,
     SWEEP_BACKENDS,
+    UNFILLED_POLICIES,
+    VOLUME_UNITS,
 )
 
 Schedule = Literal[SCHEDULES] | Annotated[int, Field(ge=1)]
@@ -145,11 +149,54 @@ class SplitConfig(_Strict):
         return self
 
 
+class CostModelConfig(_Strict):
+    """One asset class's or asset's cost model (``strategies/costs.py:CostModel``); unset keys
+    keep the preset's (or the class's) value."""
+
+    commission: float | None = Field(None, ge=0.0, lt=1.0)
+    per_share: float | None = Field(None, ge=0.0)
+    minimum: float | None = Field(None, ge=0.0)
+    half_spread: float | None = Field(None, ge=0.0, lt=1.0)
+    spread: Literal[SPREAD_MODES] | None = None
+    impact: float | None = Field(None, ge=0.0)
+    window: StrictInt | None = Field(None, ge=2)
+    participation: float | None = Field(None, gt=0.0, le=1.0)
+    lot: float | None = Field(None, ge=0.0)
+    volume_unit: Literal[VOLUME_UNITS] | None = None
+
+    def given(self) -> dict:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class CostsConfig(_Strict):
+    """Per-asset cost models: ``preset`` by asset class (``-USD`` tickers are crypto, others
+    equity), then the ``crypto``/``equity`` keys, then ``assets`` by ticker."""
+
+    preset: Literal[COST_PRESETS] = "none"
+    crypto: CostModelConfig = Field(default_factory=CostModelConfig)
+    equity: CostModelConfig = Field(default_factory=CostModelConfig)
+    assets: dict[str, CostModelConfig] = Field(default_factory=dict)
+    unfilled: Literal[UNFILLED_POLICIES] = "carry"
+
+
 class BrokerConfig(_Strict):
     cash: float = Field(1_000_000.0, gt=0)
     commission: float = Field(0.001, ge=0.0, lt=1.0)
     execution: Literal[EXECUTIONS] = "close"
     cash_buffer: float = Field(0.0, ge=0.0, lt=1.0)
+    min_trade_value: float = Field(0.01, ge=0.0)
+    costs: CostsConfig | None = None
+    interest_rate: float = Field(0.0, gt=-1.0, lt=1.0)
+    interest_csv: str | None = None
+
+    @model_validator(mode="after")
+    def _one_cost(self):
+        if self.costs is not None and "commission" in self.model_fields_set:
+            raise ValueError("set commission (one flat rate) or costs (per-asset models), not both: put a "
+                             "commission into costs.crypto / costs.equity / costs.assets")
+        if self.interest_csv is not None and "interest_rate" in self.model_fields_set:
+            raise ValueError("set interest_rate or interest_csv, not both")
+        return self
 
 
 class StrategyConfig(_Strict):
@@ -181,6 +228,7 @@ class StrategyConfig(_Strict):
 
 class AnalysisConfig(_Strict):
     periods_per_year: float | None = Field(None, gt=0)
+    risk_free: float | Literal["interest_rate"] = 0.0
     sortino_variant: Literal[SORTINO_VARIANTS] = "standard"
     alpha_windows: int = Field(3, ge=1)
     alpha_pair: tuple[str, str] | None = None
@@ -319,11 +367,13 @@ class StudyConfig(_Strict):
     """``mode: study``: every strategy (and LSTM seed) on every universe, over the walk-forward
     folds of ``split.folds``, at every commission level (:mod:`bt_lstm_mvo.experiment.study`).
 
-    The strategies run at ``commissions[0]``; each other level replays the weights they decided
-    (no retraining: a decision depends on prices only)."""
+    The strategies run at ``commissions[0]``; each other level, and each of ``cost_presets``
+    (per-asset cost models, ``broker.costs.preset``), replays the weights they decided (no
+    retraining: a decision depends on prices only)."""
 
     universes: dict[str, list[str]] = Field(min_length=1)
     commissions: list[float] = Field(default_factory=lambda: [0.001], min_length=1)
+    cost_presets: list[Literal[COST_PRESETS]] = Field(default_factory=list)
     claims: StudyClaims = Field(default_factory=StudyClaims)
     backend: Literal[SWEEP_BACKENDS] = "loky"
     workers: int = Field(2, ge=1)
@@ -352,6 +402,13 @@ class StudyConfig(_Strict):
                 raise ValueError(f"each commission must be a fraction in [0, 1), got {c!r}")
         if len(set(v)) != len(v):
             raise ValueError(f"commissions must be distinct, got {v}")
+        return v
+
+    @field_validator("cost_presets")
+    @classmethod
+    def _presets(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError(f"cost_presets must be distinct, got {v}")
         return v
 
 
@@ -435,6 +492,17 @@ class ExperimentConfig(_Strict):
                     raise ValueError(f"analysis.alpha_pair: {n!r} is not a strategy of this config ({hint})")
             if self.analysis.alpha_pair[0] == self.analysis.alpha_pair[1]:
                 raise ValueError(f"analysis.alpha_pair: compares {self.analysis.alpha_pair[0]!r} with itself")
+        costs = self.broker.costs
+        if costs is not None:
+            universes = self.study.universes.values() if self.study else ()
+            known = set(self.data.tickers) | {t for u in universes for t in u}
+            for asset in costs.assets:
+                if asset not in known:
+                    raise ValueError(f"broker.costs.assets: {asset!r} is not a ticker of this config "
+                                     f"({did_you_mean(asset, sorted(known))})")
+        if self.analysis.risk_free == "interest_rate" and self.broker.interest_csv is not None:
+            raise ValueError("analysis.risk_free: 'interest_rate' takes broker.interest_rate, a number; with "
+                             "interest_csv give risk_free as a number")
         return self
 
 

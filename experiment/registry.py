@@ -233,7 +233,9 @@ def strategy_kwargs(spec, broker, trade_start, allocator: Allocator, folds=None)
         "cash_buffer": broker.cash_buffer,
         "on_failure": spec.on_failure,
         "fit": not bool(spec.checkpoint),
-        "commission_rate": broker.commission,
+        "commission_rate": broker.commission if broker.costs is None else None,
+        "min_trade_value": broker.min_trade_value,
+        "unfilled": broker.costs.unfilled if broker.costs is not None else "carry",
         "lean": True,  # the runner keeps only live orders (bit-identical results, constant memory per order)
         **fold_kw,
     }

@@ -22,7 +22,15 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from bt_lstm_mvo.analyzers import Holdings, PaperMetrics, PortfolioWeights, RollingAlpha, StressWindow, TearsheetStats
+from bt_lstm_mvo.analyzers import (
+    ExecutionCosts,
+    Holdings,
+    PaperMetrics,
+    PortfolioWeights,
+    RollingAlpha,
+    StressWindow,
+    TearsheetStats,
+)
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
@@ -30,7 +38,9 @@ from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
 from bt_lstm_mvo.experiment.summary import run_metrics
 from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.strategies.base import AllocationStrategy
-from bt_lstm_mvo.strategies.commission import ProportionalCommission
+from bt_lstm_mvo.strategies.broker import CashInterestBroker
+from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
+from bt_lstm_mvo.strategies.costs import models_for
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +68,8 @@ class BacktestResult:
     analyzers: dict = field(default_factory=dict)
     positions: pd.DataFrame | None = None  # Holdings: value per asset + cash after each bar's fills
     transactions: pd.DataFrame | None = None  # Holdings: one row per fill (pyfolio layout)
+    unfilled: list = field(default_factory=list)  # what a volume cap left unfilled, per order
+    interest: float = 0.0  # interest earned on idle cash over the whole run
 
     def held_weights(self) -> pd.DataFrame:
         """The weights (and cash) held during each test return, dated like :attr:`returns`: the
@@ -170,17 +182,19 @@ def analyzer_specs(cfg: ExperimentConfig, start: pd.Timestamp, folds: tuple | No
     """
     a = cfg.analysis
     ppy = a.periods_per_year
+    rf = cfg.broker.interest_rate if a.risk_free == "interest_rate" else float(a.risk_free)
     windows = {k: (str(v[0]), str(v[1])) for k, v in a.stress_windows.items()}
     fold_returns, fold_decisions = fold_windows(folds)
     per_fold = {"folds": (StressWindow, {"since": start, "windows": fold_returns, "periods_per_year": ppy,
                                          "edge_slack_days": 0})} if folds else {}
     return {**per_fold,
         "paper_metrics": (PaperMetrics, {"since": start, "sortino_variant": a.sortino_variant,
-                                         "periods_per_year": ppy}),
+                                         "periods_per_year": ppy, "risk_free": rf, "sortino_risk_free": True}),
         "stress": (StressWindow, {"since": start, "windows": windows, "periods_per_year": ppy}),
         "portfolio": (PortfolioWeights, {"since": start, "keep_series": False, "periods_per_year": ppy,
                                          "windows": fold_decisions or None}),
         "holdings": (Holdings, {}),
+        "costs": (ExecutionCosts, {"since": start}),
         "tearsheet": (TearsheetStats, {"since": start, "periods_per_year": ppy}),
     }
 
@@ -251,9 +265,8 @@ def run_backtest(
     if allocator is None:
         allocator = build_allocator(spec, seed=seed, progress=progress)
     cerebro = bt.Cerebro(cheat_on_open=broker.execution == "next_open", stdstats=False)
+    set_broker(cerebro, broker, market.tickers)
     market.add_to(cerebro)
-    cerebro.broker.setcash(float(broker.cash))
-    cerebro.broker.addcommissioninfo(ProportionalCommission(commission=float(broker.commission)))
     cerebro.addstrategy(AllocationStrategy, **strategy_kwargs(spec, broker, trade_start, allocator, folds))
     for aname, (acls, akw) in (analyzers or {}).items():
         cerebro.addanalyzer(acls, _name=aname, **akw)
@@ -276,7 +289,30 @@ def run_backtest(
         cash=float(broker.cash), allocator=strat.allocator.describe(), analyzers=analysis,
         positions=holdings.positions() if holdings is not None else None,
         transactions=holdings.transactions() if holdings is not None else None,
+        unfilled=list(strat.unfilled), interest=float(getattr(cerebro.broker, "interest_paid", 0.0)),
     )
+
+
+def set_broker(cerebro: bt.Cerebro, broker, tickers) -> None:
+    """Cash, interest and every feed's cost model of ``broker`` (a ``BrokerConfig``) on ``cerebro``:
+    one flat :class:`ProportionalCommission`, or an :class:`AssetCommission` per ticker
+    (``broker.costs``), and a :class:`CashInterestBroker` when idle cash earns interest."""
+    rate = broker.interest_rate
+    if broker.interest_csv is not None:
+        from bt_lstm_mvo.feeds.rates import load_rates
+
+        rate = load_rates(broker.interest_csv)
+    if broker.interest_csv is not None or rate:
+        cerebro.broker = CashInterestBroker(rate=rate)
+    cerebro.broker.setcash(float(broker.cash))
+    if broker.costs is None:
+        cerebro.broker.addcommissioninfo(ProportionalCommission(commission=float(broker.commission)))
+        return
+    c = broker.costs
+    models = models_for(tickers, c.preset, c.crypto.given(), c.equity.given(),
+                        {t: m.given() for t, m in c.assets.items()})
+    for ticker, model in models.items():
+        cerebro.broker.addcommissioninfo(AssetCommission(**model.describe()), name=ticker)
 
 
 def _run_order(cfg: ExperimentConfig) -> list[str]:

@@ -95,7 +95,8 @@ def fold_plan(index: pd.DatetimeIndex, first_test, length, training: str = "expa
     ``training``: ``"expanding"`` (every bar from the first) or ``"rolling"`` (the last
     ``train_bars`` bars). ``gap``: bars left out between the last training bar and the fold's
     decision bar (an embargo). ``last_test``: last date tested (default: the last bar). A final
-    fold shorter than :data:`MIN_TEST_RETURNS` returns is dropped.
+    fold shorter than :data:`MIN_TEST_RETURNS` returns is dropped; a first fold that short (a
+    ``first_test`` just before a period's end) is merged into the second.
     """
     check_choice(training, FOLD_TRAINING, "split.folds.training")
     index = pd.DatetimeIndex(index)
@@ -116,6 +117,8 @@ def fold_plan(index: pd.DatetimeIndex, first_test, length, training: str = "expa
             raise ConfigError(f"split.folds.length: must be one of {list(FOLD_LENGTHS)} or a number of bars "
                               f">= {MIN_TEST_RETURNS}, got {length!r}")
         cuts = list(range(first, last + 1, int(length)))
+    if len(cuts) > 1 and cuts[1] - cuts[0] < MIN_TEST_RETURNS:
+        cuts = [cuts[0], *cuts[2:]]  # a first_test just before a period's end: that stub joins the next fold
     ends = [c - 1 for c in cuts[1:]] + [last]
     if len(cuts) > 1 and ends[-1] - cuts[-1] + 1 < MIN_TEST_RETURNS:
         cuts, ends = cuts[:-1], ends[:-1]

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
+from bt_lstm_mvo.experiment.config import CostsConfig, ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import seeds_of
 from bt_lstm_mvo.jsonsafe import json_clean
 
@@ -84,7 +84,8 @@ def expand_study(cfg: ExperimentConfig, data_dir=None) -> list[dict]:
                 tasks.append({"task_id": len(tasks), "universe": uname, "strategy": name, "seed": seed,
                               "role": role, "overrides": {}, "config": base,
                               "spec": spec.model_dump(mode="json", by_alias=True),
-                              "commissions": list(st.commissions), "data_dir": None if data_dir is None
+                              "commissions": list(st.commissions), "cost_presets": list(st.cost_presets),
+                              "data_dir": None if data_dir is None
                               else str(data_dir), "torch_threads": threads})
     return tasks
 
@@ -98,7 +99,8 @@ def _summary(run, plan) -> dict:
                          "turnover": pw["windows"][f.name]["mean_daily"]}
     return {"metrics": run.metrics(), "folds": folds,
             "returns": {d.strftime("%Y-%m-%d"): float(r) for d, r in run.returns.items()},
-            "order_failures": len(run.order_failures), "fallbacks": len(run.fallbacks)}
+            "order_failures": len(run.order_failures), "fallbacks": len(run.fallbacks),
+            "costs": {k: v for k, v in (run.analyzers.get("costs") or {}).items() if k != "by_asset"}}
 
 
 def run_study_task(task: dict) -> dict:
@@ -132,7 +134,13 @@ def run_study_task(task: dict) -> dict:
                 first = run
                 out["fits"] = [{k: str(v) for k, v in fit.items()} for fit in run.fits]
             levels[repr(float(commission))] = _summary(run, folds[0])
-        out.update(status="ok", levels=levels, plan=[f.as_dict() for f in folds[0]],
+        presets = {}
+        for preset in task.get("cost_presets", []):
+            broker = cfg.broker.model_copy(update={"costs": CostsConfig(preset=preset)})
+            run = run_backtest(market, name, spec, broker, start, seed=task["seed"], analyzers=analyzers,
+                               folds=folds, allocator=ReplayAllocator(first.weights_target))
+            presets[preset] = _summary(run, folds[0])
+        out.update(status="ok", levels=levels, presets=presets, plan=[f.as_dict() for f in folds[0]],
                    periods_per_year=float(first.periods_per_year), tickers=list(market.tickers),
                    first_date=str(market.index[0].date()), last_date=str(market.index[-1].date()))
     except Exception as exc:  # a failed task is reported, never lost with the others
@@ -306,10 +314,10 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
     # every configuration tried: one return series per (record, cost level), with its per-bar Sharpe
     trials = []
     for r in ok:
-        for lv in levels:
-            x = np.array(list(r["levels"][lv]["returns"].values()), dtype=float)
+        for label, level in [(float(lv), r["levels"][lv]) for lv in levels] + list(r.get("presets", {}).items()):
+            x = np.array(list(level["returns"].values()), dtype=float)
             sd = x.std(ddof=1) if x.size > 2 else 0.0
-            trials.append((r, lv, x, x.mean() / sd if sd > 0 else None))
+            trials.append((r, label, x, x.mean() / sd if sd > 0 else None))
     trial_sr = [sr for *_, sr in trials if sr is not None]
     n_trials, sr_var = len(trials), float(np.var(trial_sr, ddof=1)) if len(trial_sr) > 1 else 0.0
 
@@ -417,12 +425,74 @@ def analyse(cfg: ExperimentConfig, records: list[dict]) -> dict:
     if trials:
         r, lv, x, _ = max(trials, key=lambda t: -np.inf if t[3] is None else t[3])
         d = deflated_sharpe(x, n_trials, sr_var)
-        best = {"universe": r["universe"], "strategy": r["strategy"], "seed": r["seed"], "cost": float(lv),
+        best = {"universe": r["universe"], "strategy": r["strategy"], "seed": r["seed"], "cost": lv,
                 "sharpe_annual": d["sr"] * math.sqrt(r["periods_per_year"]) if d["sr"] is not None else None, **d}
     return {"n_trials": n_trials, "sr_variance": sr_var, "plans": plans, "per_fold": per_fold, "tests": tests,
             "deflated": deflated, "best_trial": best, "win_rates": win_rates, "claims": claims_rows,
             "failures": failures, "order_failures": sum(lv_["order_failures"] for r in ok
-                                                        for lv_ in r["levels"].values())}
+                                                        for lv_ in [*r["levels"].values(),
+                                                                    *r.get("presets", {}).values()]),
+            "costs": cost_sensitivity(cfg, groups)}
+
+
+#: the figures of the cost-sensitivity table (whole out-of-sample period, ``run_metrics`` keys)
+COST_KEYS = ("total_return", "sharpe", "turnover", "commission_pct")
+
+
+def _break_even(costs: list[float], diff: list[float]) -> dict:
+    """Where an advantage (``diff`` > 0) first vanishes along increasing ``costs`` (linear
+    interpolation between the grid's levels)."""
+    if not diff or all(d is None for d in diff):
+        return {"cost": None, "status": "n/a"}
+    if diff[0] is None or diff[0] <= 0:
+        ahead = [c for c, d in zip(costs, diff) if d is not None and d > 0]
+        status = "never ahead" if not ahead else f"behind at {costs[0]:g}, ahead from {ahead[0]:g}"
+        return {"cost": None, "status": status}
+    for (c0, d0), (c1, d1) in zip(zip(costs, diff), zip(costs[1:], diff[1:])):
+        if d1 is not None and d1 <= 0:
+            return {"cost": c0 + (c1 - c0) * d0 / (d0 - d1), "status": "vanishes"}
+    return {"cost": None, "status": f"ahead at every level up to {costs[-1]:g}"}
+
+
+def cost_sensitivity(cfg: ExperimentConfig, groups: dict) -> dict:
+    """Return, Sharpe, turnover and costs of every strategy at every cost level and preset (seed
+    means), and the break-even cost at which the LSTM's return or Sharpe advantage over each
+    rival vanishes (``study.claims.lstm`` against every other strategy of the config)."""
+    st = cfg.study
+    numeric = sorted(float(c) for c in st.commissions)
+    rows = []
+    table: dict = {}
+    for (u, s), recs in groups.items():
+        if s not in cfg.strategies:
+            continue
+        for label, key in [(c, ("levels", repr(c))) for c in numeric] + [(p, ("presets", p)) for p in st.cost_presets]:
+            runs = [r[key[0]][key[1]] for r in recs if key[1] in r.get(key[0], {})]
+            if not runs:
+                continue
+            row = {"universe": u, "strategy": s, "cost": label, "seeds": len(runs)}
+            for k in COST_KEYS:
+                v = np.array([x["metrics"][k] for x in runs if x["metrics"].get(k) is not None], dtype=float)
+                row[k] = float(v.mean()) if v.size else None
+            c = [x.get("costs") or {} for x in runs]
+            for k in ("fee", "spread", "impact", "capped_orders"):
+                v = [x[k] for x in c if k in x]
+                row[k] = float(np.mean(v)) if v else None
+            rows.append(row)
+            table[(u, s, label)] = row
+    lstm = st.claims.lstm
+    breaks = []
+    for u in st.universes:
+        for rival in [s for s in cfg.strategies if s != lstm]:
+            for k in ("total_return", "sharpe"):
+                pairs = [(table.get((u, lstm, c)), table.get((u, rival, c))) for c in numeric]
+                diff = [None if a is None or b is None or a[k] is None or b[k] is None else a[k] - b[k]
+                        for a, b in pairs]
+                presets = {p: (None if table.get((u, lstm, p)) is None or table.get((u, rival, p)) is None
+                               else table[(u, lstm, p)][k] - table[(u, rival, p)][k]) for p in st.cost_presets}
+                breaks.append({"universe": u, "lstm": lstm, "rival": rival, "statistic": k,
+                               "diff": dict(zip([repr(c) for c in numeric], diff)), "presets": presets,
+                               **_break_even(numeric, diff)})
+    return {"levels": numeric, "presets": list(st.cost_presets), "rows": rows, "break_even": breaks}
 
 
 __all__ = ["CLAIMS", "analyse", "expand_study", "run_study", "run_study_task"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import warnings
 from collections import Counter
 
 import backtrader as bt
@@ -35,10 +36,12 @@ import pandas as pd
 from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, weights_array
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import to_date
+from bt_lstm_mvo.strategies.commission import AssetCommission
+from bt_lstm_mvo.strategies.costs import CostModel, CostTable, MarketView, RollingMarket, plan_orders
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
 from bt_lstm_mvo.text import did_you_mean
-from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, check_choice
+from bt_lstm_mvo.vocab import EXECUTIONS, FAILURE_POLICIES, UNFILLED_POLICIES, check_choice
 
 
 class _History:
@@ -138,7 +141,20 @@ class AllocationStrategy(bt.Strategy):
             to t - fit_gap only.
         commission_rate (None): rate used for sizing; None reads it from the broker's
             commission scheme for the first data (``p.commission``, a fraction).
-        min_trade_value (0.0): skip trades smaller than this value (currency).
+        min_trade_value (0.01): skip trades smaller than this value (currency): daily rebalancing
+            otherwise sends "dust" orders worth fractions of a cent (sizes ~1e-10) whose only effect
+            is a rounding-level commission; 0 sends every trade.
+        unfilled ('carry'): what happens to the part of an order a volume cap (an
+            :class:`~bt_lstm_mvo.strategies.commission.AssetCommission` with ``participation``)
+            left unfilled: 'carry' (the next bars trade toward the same target again, re-sized at
+            their prices, until a new target replaces it) | 'cancel' (dropped). Either way it is
+            recorded in ``unfilled``.
+
+    Costs: the broker's commission scheme for each feed says how orders are priced and sized.
+    With :class:`~bt_lstm_mvo.strategies.commission.ProportionalCommission` (or any percent
+    scheme) the flat closed-form sizing of :mod:`~bt_lstm_mvo.strategies.sizing` applies; with an
+    ``AssetCommission`` for some feed, every feed's own model (fees, spread, impact, volume cap,
+    lots: :mod:`~bt_lstm_mvo.strategies.costs`) sizes the orders and prices the fills.
         lean (False): constant memory per order: at every bar, drop the finished orders
             Backtrader keeps for the whole run (``broker.orders``, the strategy's notified copies
             in ``_orders``, never read by Backtrader) and its empty per-order ``broker._pchildren``
@@ -153,7 +169,9 @@ class AllocationStrategy(bt.Strategy):
         rebalances: list of {date, target, value, traded_value, planned_commission, buy_scale}
             (``value``: the portfolio value the trades were sized from; turnover is reported by
             the ``PortfolioWeights`` analyzer, the plugin's one definition).
-        fills: list of {date, asset, size, price, value, commission}.
+        fills: list of {date, asset, size, price, value, commission} (with per-asset cost
+            models also fee, spread, impact: the parts of commission).
+        unfilled: list of {date, asset, wanted, filled, unfilled, policy} (volume cap).
         order_stats: Counter of order statuses (Completed, Margin, Rejected, Canceled...).
         order_failures: list of {date, asset, status, size}.
         fallbacks: list of {date, reason, used}.
@@ -180,8 +198,9 @@ class AllocationStrategy(bt.Strategy):
         ("refit_dates", None),
         ("fit_gap", 0),
         ("commission_rate", None),
-        ("min_trade_value", 0.0),
+        ("min_trade_value", 0.01),
         ("lean", False),
+        ("unfilled", "carry"),
     )
 
     # ---------------------------------------------------------------- set-up
@@ -195,6 +214,7 @@ class AllocationStrategy(bt.Strategy):
             )
         check_choice(p.execution, EXECUTIONS, "execution")
         check_choice(p.on_failure, FAILURE_POLICIES, "on_failure")
+        check_choice(p.unfilled, UNFILLED_POLICIES, "unfilled")
         if p.refit is not None and (not isinstance(p.refit, int) or isinstance(p.refit, bool) or p.refit < 1):
             raise ConfigError(f"refit: must be None or a positive integer (bars), got {p.refit!r}")
         if p.fit_window is not None and (not isinstance(p.fit_window, int) or isinstance(p.fit_window, bool)
@@ -236,6 +256,11 @@ class AllocationStrategy(bt.Strategy):
         self.order_failures: list[dict] = []
         self.fallbacks: list[dict] = []
         self.fits: list[dict] = []
+        self.unfilled: list[dict] = []
+        self._table: CostTable | None = None  # per-asset cost models (None: the flat proportional path)
+        self._market: RollingMarket | None = None  # rolling spread/volatility/volume estimates
+        self._carry: np.ndarray | None = None  # target still to reach after a volume-capped rebalance
+        self._warned_calendar = False
         self.training_end_ = None
         self.training_period_ = None
 
@@ -257,7 +282,16 @@ class AllocationStrategy(bt.Strategy):
                 "execution='next_open' sizes orders at the next bar's open and needs "
                 "bt.Cerebro(cheat_on_open=True); create the Cerebro with that flag or use execution='close'"
             )
-        if self._rate_param is not None:
+        infos = [self.broker.getcommissioninfo(d) for d in self.datas]
+        if any(isinstance(info, AssetCommission) for info in infos):
+            if self._rate_param is not None:
+                raise ConfigError("commission_rate: the broker has per-asset AssetCommission schemes, which size "
+                                  "the orders themselves; leave commission_rate unset")
+            self._table = CostTable([self._model_of(info, name) for info, name in zip(infos, self.assets)])
+            self.rate = None
+            if any(m.needs_market for m in self._table.models):
+                self._market = RollingMarket(len(self.datas), [m.window for m in self._table.models])
+        elif self._rate_param is not None:
             self.rate = float(self._rate_param)
         else:
             info = self.broker.getcommissioninfo(self.datas[0])
@@ -269,6 +303,15 @@ class AllocationStrategy(bt.Strategy):
                     "commission_rate: the broker's commission is not proportional; pass "
                     "commission_rate=<fraction> so orders can be sized"
                 )
+
+    @staticmethod
+    def _model_of(info, name: str) -> CostModel:
+        if isinstance(info, AssetCommission):
+            return info.model
+        if info._commtype != bt.CommInfoBase.COMM_PERC and info.p.commission:
+            raise ConfigError(f"feed {name!r}: its commission scheme is not proportional; use an AssetCommission "
+                              "(per_share, minimum, ...) so orders can be sized")
+        return CostModel(commission=float(info.p.commission))
 
     def build_allocator(self) -> Allocator:
         """The ``allocator`` param, or ``allocator_class(**allocator_params)`` for subclasses."""
@@ -316,9 +359,21 @@ class AllocationStrategy(bt.Strategy):
         if not self._naive_dates:
             now = None
         out = np.empty(len(self.datas), dtype=bool)
+        stale_plain = False
         for i, (d, line) in enumerate(zip(self.datas, self._tradable_lines)):
             fresh = len(d) > 0 and ((now is not None and d.datetime[0] == now) or d.datetime.date(0) == today)
             out[i] = fresh and (line is None or line[0] > 0.5)
+            stale_plain = stale_plain or (not fresh and line is None and len(d) > 0)
+        if stale_plain and not self._warned_calendar:
+            self._warned_calendar = True
+            late = [a for a, ok, line in zip(self.assets, out, self._tradable_lines) if not ok and line is None]
+            warnings.warn(
+                f"feeds on different calendars: {late} had no bar on {today}. Their stale bars are not traded "
+                "and are valued at their last close, but the allocator's history repeats their last price on "
+                "the union calendar (annualisation then follows the union). Align the feeds first "
+                "(bt_lstm_mvo.feeds.calendar.align, or feeds with a 'tradable' line: 0 on stale rows)",
+                stacklevel=2,
+            )
         return out
 
     def _positions_value(self, prices) -> np.ndarray:
@@ -411,6 +466,10 @@ class AllocationStrategy(bt.Strategy):
         self._check_prices(prices, date, "close")
         self._hist.append(date, prices)
         holdings = self._record_bar(date, prices)
+        tradable = None
+        if self._market is not None:
+            tradable = self._tradable(date, self.datetime[0])
+            self._update_market(tradable)
         if self.trade_start is not None and date < self.trade_start:
             return
         self._trading_bars += 1
@@ -430,7 +489,11 @@ class AllocationStrategy(bt.Strategy):
             self._fit(date)
 
         if not is_due(self.schedule, date, self._last_rebalance, self._bars_since_rebalance):
+            if self._carry is not None:  # a volume cap left part of the last rebalance to do
+                weights, self._carry = self._carry, None
+                self._trade(date, weights, prices, tradable, holdings)
             return
+        self._carry = None
         weights = self._decide(date)
         if weights is None:
             return
@@ -441,10 +504,25 @@ class AllocationStrategy(bt.Strategy):
             held = np.array(list(self.bars[-1]["held"].values()))
             if np.max(np.abs(held - weights)) <= self.drift_threshold:
                 return
+        self._trade(date, weights, prices, tradable, holdings)
+
+    def _trade(self, date, weights, prices, tradable, holdings) -> None:
+        """Trade to ``weights`` now (``close``) or at the next open (``next_open``)."""
         if self.execution == "close":
-            self._rebalance(date, weights, prices, self._tradable(date, self.datetime[0]), holdings)
+            if tradable is None:
+                tradable = self._tradable(date, self.datetime[0])
+            self._rebalance(date, weights, prices, tradable, holdings)
         else:
             self._pending = weights
+
+    def _update_market(self, tradable: np.ndarray) -> None:
+        """Feed this bar's High/Low/Close/Volume of every asset that really traded to the rolling
+        estimates (stale rows are not bars of that asset)."""
+        for i, (d, model) in enumerate(zip(self.datas, self._table.models)):
+            if tradable[i]:
+                close, volume = float(d.close[0]), float(d.volume[0])
+                units = volume / close if model.volume_unit == "currency" else volume
+                self._market.update(i, float(d.high[0]), float(d.low[0]), close, units)
 
     def next_open(self):
         """Cheat-on-open hook: trade the target decided at the previous close at this open."""
@@ -453,12 +531,17 @@ class AllocationStrategy(bt.Strategy):
         weights, self._pending = self._pending, None
         today = self._today()
         opens = np.array([d.open[0] for d in self.datas], dtype=float)
+        tradable = self._tradable(today)
+        if not tradable.all():  # a stale feed's open[0] is its last real bar's open: value it at its last close
+            opens = np.where(tradable, opens, [d.close[0] for d in self.datas])
         self._check_prices(opens, today, "open")
-        self._rebalance(today, weights, opens, self._tradable(today))
+        self._rebalance(today, weights, opens, tradable)
 
     def _rebalance(self, date, weights: np.ndarray, prices: np.ndarray, tradable: np.ndarray,
                    holdings: np.ndarray | None = None) -> None:
         """Size and send the orders; ``holdings``: the positions' values at ``prices``, if known."""
+        if self._table is not None:
+            return self._rebalance_costs(date, weights, prices, tradable)
         if holdings is None:
             holdings = self._positions_value(prices)
         cash = self.broker.getcash()
@@ -485,6 +568,44 @@ class AllocationStrategy(bt.Strategy):
             else:
                 self.sell(data=self.datas[i], size=-size)
 
+    def _market_view(self) -> MarketView | None:
+        m = self._market
+        return None if m is None else MarketView(m.half_spread.copy(), m.sigma.copy(), m.adv.copy(), m.volume.copy())
+
+    def _rebalance_costs(self, date, weights: np.ndarray, prices: np.ndarray, tradable: np.ndarray) -> None:
+        """Per-asset cost models: size with :func:`~bt_lstm_mvo.strategies.costs.plan_orders`, hand
+        each feed's commission scheme the market state its fill is priced with, send the orders."""
+        units = np.array([self.getposition(d).size for d in self.datas], dtype=float)
+        cash = self.broker.getcash()
+        market = self._market_view()
+        plan = plan_orders(units, prices, cash, weights, self._table, market, tradable=tradable,
+                           cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value)
+        if market is not None:
+            for i, d in enumerate(self.datas):
+                info = self.broker.getcommissioninfo(d)
+                if isinstance(info, AssetCommission):
+                    info.set_market(market.half_spread[i], market.sigma[i], market.adv[i], market.volume[i])
+        value = cash + float((units * prices).sum())
+        self.rebalances.append({
+            "date": date, "target": dict(zip(self.assets, weights.tolist())),
+            "value": float(value), "traded_value": float(np.abs(plan.sizes * prices).sum()),
+            "planned_commission": float(plan.cost.sum()), "buy_scale": plan.buy_scale,
+        })
+        short = np.abs(plan.capped) < np.abs(plan.wanted)
+        for i in np.flatnonzero(short).tolist():
+            self.unfilled.append({"date": date, "asset": self.assets[i], "wanted": float(plan.wanted[i]),
+                                  "filled": float(plan.capped[i]), "unfilled": float(plan.wanted[i] - plan.capped[i]),
+                                  "policy": self.p.unfilled})
+        if short.any() and self.p.unfilled == "carry":
+            self._carry = weights
+        sizes = plan.sizes.tolist()
+        for i in np.argsort(plan.sizes).tolist():  # sells (negative) first, then buys
+            size = sizes[i]
+            if size > 0:
+                self.buy(data=self.datas[i], size=size)
+            elif size < 0:
+                self.sell(data=self.datas[i], size=-size)
+
     # ---------------------------------------------------------------- broker events
     def notify_order(self, order):
         code = order.status
@@ -496,8 +617,16 @@ class AllocationStrategy(bt.Strategy):
         if code == order.Completed:
             ex = order.executed
             size, price = float(ex.size), float(ex.price)
-            self.fills.append({"date": self._fill_date(ex.dt), "asset": name, "size": size, "price": price,
-                               "value": abs(size) * price, "commission": float(ex.comm)})
+            fill = {"date": self._fill_date(ex.dt), "asset": name, "size": size, "price": price,
+                    "value": abs(size) * price, "commission": float(ex.comm)}
+            if self._table is not None:
+                i = self.assets.index(name)
+                one = CostTable([self._table.models[i]])
+                info = self.broker.getcommissioninfo(order.data)
+                market = getattr(info, "_market", None)
+                fee, spread, impact = (float(x[0]) for x in one.breakdown(np.array([size]), np.array([price]), market))
+                fill.update(fee=fee, spread=spread, impact=impact)
+            self.fills.append(fill)
         else:
             self.order_failures.append({"date": self.datetime.date(0), "asset": name, "status": status,
                                         "size": float(order.created.size)})

@@ -21,8 +21,10 @@ from __future__ import annotations
 import math
 
 import backtrader as bt
+import numpy as np
 
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.strategies.costs import CostModel, CostTable, MarketView
 
 
 class ProportionalCommission(bt.CommInfoBase):
@@ -57,6 +59,67 @@ class ProportionalCommission(bt.CommInfoBase):
 
     def getsize(self, price, cash):
         """Fractional size affordable with ``cash`` (Backtrader's default truncates to int)."""
+        if price <= 0:
+            return 0.0
+        return self.get_leverage() * cash / price
+
+
+class AssetCommission(bt.CommInfoBase):
+    """One asset's full cost model (fee schedule, spread, impact, volume cap, lots) as a
+    Backtrader commission scheme; formulas in :mod:`bt_lstm_mvo.strategies.costs`.
+
+    Add one per data feed by name; :class:`bt_lstm_mvo.strategies.base.AllocationStrategy`
+    reads the model from the broker, sizes its orders with it, and before trading sets the
+    rolling market state (``set_market``) the fill is then charged with::
+
+        cerebro.broker.addcommissioninfo(AssetCommission(per_share=0.005, minimum=1.0,
+                                                         half_spread=0.0002, lot=1), name="SPY")
+        cerebro.broker.addcommissioninfo(AssetCommission(commission=0.001, spread="high_low"),
+                                         name="BTC-USD")
+
+    The spread and impact are charged as part of the fill's commission (``executed.comm``),
+    at the bar's price; the strategy's ``fills`` record splits them into fee, spread and impact.
+
+    Params: the :class:`~bt_lstm_mvo.strategies.costs.CostModel` fields (``commission``,
+    ``per_share``, ``minimum``, ``half_spread``, ``spread``, ``impact``, ``window``,
+    ``participation``, ``lot``, ``volume_unit``); ``stocklike``/``commtype``/``percabs`` as
+    :class:`ProportionalCommission`.
+    """
+
+    params = (
+        ("commission", 0.0),
+        ("per_share", 0.0),
+        ("minimum", 0.0),
+        ("half_spread", 0.0),
+        ("spread", "fixed"),
+        ("impact", 0.0),
+        ("window", 21),
+        ("participation", None),
+        ("lot", 0.0),
+        ("volume_unit", "units"),
+        ("stocklike", True),
+        ("commtype", bt.CommInfoBase.COMM_PERC),
+        ("percabs", True),
+    )
+
+    def __init__(self):
+        super().__init__()
+        p = self.p
+        self.model = CostModel(commission=p.commission, per_share=p.per_share, minimum=p.minimum,
+                               half_spread=p.half_spread, spread=p.spread, impact=p.impact, window=p.window,
+                               participation=p.participation, lot=p.lot, volume_unit=p.volume_unit)
+        self._table = CostTable([self.model])
+        self._market = None  # a one-asset MarketView, set by the strategy before it trades
+
+    def set_market(self, half_spread: float, sigma: float, adv: float, volume: float) -> None:
+        """The rolling estimates the next fills are priced with (known at the decision bar)."""
+        self._market = MarketView(*(np.array([float(x)]) for x in (half_spread, sigma, adv, volume)))
+
+    def _getcommission(self, size, price, pseudoexec):
+        return float(self._table.cost(np.array([size], dtype=float), np.array([price], dtype=float),
+                                      self._market)[0])
+
+    def getsize(self, price, cash):
         if price <= 0:
             return 0.0
         return self.get_leverage() * cash / price

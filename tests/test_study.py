@@ -233,3 +233,62 @@ def test_the_shipped_robustness_study_covers_what_it_promises(data_dir):
         plan = folds[0]
         assert plan[0].dates[3] <= pd.Timestamp("2021-01-05") and plan[-1].dates[4] >= pd.Timestamp("2024-12-27"), name
         assert [f.dates[3].year for f in plan] == [2021, 2022, 2023, 2024]
+
+
+# ----------------------------------------------------------------------------- cost sensitivity
+
+
+def test_break_even_interpolates_where_the_advantage_first_vanishes():
+    from bt_lstm_mvo.experiment.study import _break_even
+
+    costs = [0.0, 0.001, 0.002, 0.005]
+    assert _break_even(costs, [0.3, 0.1, -0.1, -0.4]) == {"cost": pytest.approx(0.0015), "status": "vanishes"}
+    assert _break_even(costs, [-0.1, -0.2, -0.3, -0.4])["status"] == "never ahead"
+    assert _break_even(costs, [0.3, 0.2, 0.1, 0.05]) == {"cost": None, "status": "ahead at every level up to 0.005"}
+    assert _break_even(costs, [-0.1, 0.2, 0.1, 0.0])["status"] == "behind at 0, ahead from 0.001"
+    assert _break_even(costs, [0.2, 0.1, 0.0, -0.1])["cost"] == pytest.approx(0.002)
+
+
+@pytest.mark.slow
+def test_a_cost_study_prices_the_same_decisions_under_every_cost_model(tmp_path):
+    """Cost levels and the realistic preset replay the weights decided at the first level; the
+    sensitivity rows are the records' own metrics and the break-even lies where the difference
+    changes sign."""
+    import yaml
+
+    from bt_lstm_mvo.experiment.cli import main
+
+    raw = yaml.safe_load(STUDY)
+    raw["strategies"] = {"lstm": {"kind": "lstm", "seeds": [0, 1], "params": {"epochs": 2, "window": 10,
+                                                                              "hidden_size": 8}},
+                         "mvo": {"kind": "mvo"}, "equal_weight": {"kind": "equal_weight"}}
+    raw["study"].update(universes={"a": ["BTC-USD", "SPY", "GLD"]}, commissions=[0.001, 0.0, 0.005, 0.02],
+                        cost_presets=["realistic"], claims={})
+    cfg = tmp_path / "costs.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert main([str(cfg), "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert (out / "study_costs.png").is_file()
+    c = res["analysis"]["costs"]
+    assert c["levels"] == [0.0, 0.001, 0.005, 0.02] and c["presets"] == ["realistic"]
+    recs = [r for r in res["records"] if r["status"] == "ok"]
+    for r in recs:
+        real = r["presets"]["realistic"]
+        assert real["costs"]["spread"] > 0 and real["order_failures"] == 0
+        returns = [r["levels"][repr(x)]["metrics"]["total_return"] for x in c["levels"]]
+        assert returns == sorted(returns, reverse=True)  # the same decisions cost more at every level
+    for row in c["rows"]:
+        runs = [r for r in recs if r["strategy"] == row["strategy"]]
+        key = ("presets", row["cost"]) if isinstance(row["cost"], str) else ("levels", repr(row["cost"]))
+        assert row["total_return"] == pytest.approx(np.mean([r[key[0]][key[1]]["metrics"]["total_return"]
+                                                             for r in runs]), abs=1e-12)
+    for b in c["break_even"]:
+        diffs = [b["diff"][repr(x)] for x in c["levels"]]
+        if b["status"] == "vanishes":
+            k = next(i for i, d in enumerate(diffs) if d <= 0)
+            assert diffs[k - 1] > 0 and c["levels"][k - 1] <= b["cost"] <= c["levels"][k]
+        elif b["status"] == "never ahead":
+            assert all(d <= 0 for d in diffs[:1])
+    md = (out / "report.md").read_text()
+    assert "Cost sensitivity - a" in md and "Break-even costs" in md

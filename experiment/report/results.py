@@ -36,6 +36,7 @@ def _run_record(run) -> dict:
         "final_target": pw["final_target"],
         "final_held": pw["final_held"],
         "commission": pw["commission"],
+        "costs": run.analyzers.get("costs"),
         "order_stats": pw["orders"],
         "order_failures": run.order_failures,
         "fallbacks": run.fallbacks,

@@ -14,7 +14,7 @@ from bt_lstm_mvo.experiment.report.tables import Table, num, pct
 
 
 def _cost(c) -> str:
-    return f"{10000 * float(c):g} bps"
+    return c if isinstance(c, str) else f"{10000 * float(c):g} bps"
 
 
 def design_table(res: dict) -> Table:
@@ -39,8 +39,10 @@ def design_table(res: dict) -> Table:
              else f"Strategies: {strat}.",
              f"Folds: {f['length']} folds from {f['first_test']}, {f['training']} training"
              + (f" of {f['train_bars']} bars" if f.get("train_bars") else "") + f", gap {f['gap']} bars. "
-             f"Cost levels: {', '.join(_cost(c) for c in st['commissions'])} per side (the first runs the "
-             "strategies, the others replay their decided weights).",
+             f"Cost levels: {', '.join(_cost(c) for c in st['commissions'])} per side"
+             + (f", and the per-asset cost preset(s) {', '.join(st.get('cost_presets') or [])}"
+                if st.get("cost_presets") else "")
+             + " (the first runs the strategies, the others replay their decided weights).",
              f"{len(res['records'])} runs ({len(a['failures'])} failed), {a['n_trials']} configurations in all "
              f"(runs x cost levels); {a['order_failures']} Margin/Rejected/Canceled orders. Wall time "
              f"{res['seconds'] / 60:.1f} min on {res['workers']} {res['backend']} workers."]
@@ -159,8 +161,51 @@ def tests_table(res: dict) -> Table:
                   "weight (Sharpe); claim 4: +1 both lower, -1 both higher, 0 mixed."])
 
 
+def _has_costs(res: dict) -> bool:
+    c = res["analysis"].get("costs")
+    return bool(c) and (len(c["levels"]) > 2 or bool(c["presets"]))
+
+
+def cost_tables(res: dict) -> list[Table]:
+    """Return, Sharpe and turnover against cost, per universe, and the break-even costs."""
+    c = res["analysis"]["costs"]
+    labels = [*c["levels"], *c["presets"]]
+    out = []
+    for u in res["config"]["study"]["universes"]:
+        rows = []
+        for s in res["config"]["strategies"]:
+            cells = {r["cost"]: r for r in c["rows"] if r["universe"] == u and r["strategy"] == s}
+            if not cells:
+                continue
+            for k, label, fmt in (("total_return", "return", pct), ("sharpe", "Sharpe", num),
+                                  ("turnover", "turnover/day", pct)):
+                rows.append([s, label] + [fmt(cells[x][k]) if x in cells else "n/a" for x in labels])
+        out.append(Table(f"Cost sensitivity - {u}", ["Strategy", "Statistic", *[_cost(x) for x in labels]], rows,
+                         ["Whole out-of-sample period (every fold chained), seed means; each level replays the "
+                          "weights decided at the first (nothing retrained). A preset is the per-asset cost "
+                          "model of README 'Broker realism'."]))
+    rows = []
+    for b in c["break_even"]:
+        first = b["diff"].get(repr(c["levels"][0]))
+        be = "n/a" if b["cost"] is None else _cost(b["cost"])
+        pres = "; ".join(f"{p}: {'n/a' if d is None else (pct(d) if b['statistic'] == 'total_return' else num(d))}"
+                         for p, d in b["presets"].items())
+        fmt = pct if b["statistic"] == "total_return" else num
+        rows.append([b["universe"], f"{b['lstm']} - {b['rival']}", b["statistic"].replace("_", " "),
+                     "n/a" if first is None else fmt(first), be, b["status"], pres or "-"])
+    out.append(Table("Break-even costs: where the LSTM's advantage vanishes",
+                     ["Universe", "Difference", "Statistic", f"At {_cost(c['levels'][0])}", "Break-even cost",
+                      "Status", "At the presets"], rows,
+                     ["Break-even: the cost per side (linear interpolation between grid levels) at which the "
+                      "seed-averaged LSTM's advantage first reaches 0; 'never ahead': no advantage even "
+                      "without costs."]))
+    return out
+
+
 def study_tables(res: dict, full: bool = True) -> list[Table]:
     out = [design_table(res), claims_table(res), deflated_table(res), win_rate_table(res), pooled_table(res)]
+    if _has_costs(res):
+        out += cost_tables(res)
     out += fold_tables(res)
     if full:
         out.append(tests_table(res))
@@ -217,7 +262,47 @@ def study_plots(res: dict, folder: Path) -> dict[str, Path]:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     out["LSTM seed spread"] = path
+    if _has_costs(res):
+        out["Return and Sharpe against cost"] = cost_plot(res, folder)
     return out
+
+
+def cost_plot(res: dict, folder: Path) -> Path:
+    """Return and Sharpe against the cost per side, one row of panels per universe; presets as
+    labelled markers to the right of the grid."""
+    import matplotlib.pyplot as plt
+
+    c = res["analysis"]["costs"]
+    universes = list(res["config"]["study"]["universes"])
+    fig, axes = plt.subplots(len(universes), 2, figsize=(12, 4 * len(universes)), squeeze=False)
+    bps = [10000 * x for x in c["levels"]]
+    right = (max(bps) if bps else 0) * 1.12 + 1
+    for row, u in zip(axes, universes):
+        for ax, (k, label) in zip(row, (("total_return", "total return"), ("sharpe", "Sharpe ratio"))):
+            for s in res["config"]["strategies"]:
+                cells = {r["cost"]: r for r in c["rows"] if r["universe"] == u and r["strategy"] == s}
+                ys = [cells[x][k] if x in cells else None for x in c["levels"]]
+                line = ax.plot(bps, [float("nan") if y is None else y for y in ys], marker="o", ms=3, label=s)[0]
+                for j, p in enumerate(c["presets"]):
+                    if p in cells and cells[p][k] is not None:
+                        ax.scatter([right + 4 * j], [cells[p][k]], marker="*", s=90, color=line.get_color())
+            for j, p in enumerate(c["presets"]):
+                ax.axvline(right + 4 * j, color="lightgrey", lw=0.6)
+                ax.annotate(p, (right + 4 * j, 1.0), xycoords=("data", "axes fraction"), fontsize=8, ha="center",
+                            va="bottom")
+            for b in c["break_even"]:
+                if b["universe"] == u and b["statistic"] == k and b["cost"] is not None:
+                    ax.axvline(10000 * b["cost"], color="grey", ls=":", lw=0.8)
+            ax.set_xlabel("cost per side (bps)")
+            ax.set_ylabel(label)
+            ax.set_title(f"{u}: {label} vs cost (dotted: break-even costs)", fontsize=10)
+            ax.axhline(0, color="grey", lw=0.6)
+        row[0].legend(fontsize=8)
+    fig.tight_layout()
+    path = folder / "study_costs.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def write_study_outputs(res: dict, out: Path, make_plots: bool = True) -> Path:

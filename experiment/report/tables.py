@@ -64,7 +64,7 @@ def table1(res: dict) -> Table:
     names = list(strategies)
     rows = [[label] + [_cell(strategies[n], key, fmt) for n in names] for label, key, fmt in ROWS_T1]
     notes = [f"Test period {res['split']['test_start']}..{res['split']['test_end']} "
-             f"({res['split']['n_test_returns']} daily returns), after 0.1% commission on every fill; "
+             f"({res['split']['n_test_returns']} daily returns), after {cost_phrase(res['config']['broker'])}; "
              f"Sortino variant: {res['config']['analysis']['sortino_variant']}; annualised with "
              f"{res['data']['periods_per_year']:.1f} bars/year; Sharpe uses the sample std."]
     multi = [n for n in names if len(strategies[n]["seeds"]) > 1]
@@ -192,6 +192,44 @@ def table_orders(res: dict) -> Table:
                                                  "Commission paid", "Fallbacks", "Run time"], rows)
 
 
+def cost_phrase(broker: dict) -> str:
+    """How fills were charged, in words (Table 1's note)."""
+    costs = broker.get("costs")
+    if costs is None:
+        text = f"{100 * broker['commission']:g}% commission on every fill"
+    else:
+        text = (f"per-asset costs (preset {costs['preset']!r}: fees, spread, impact, volume cap, lots; "
+                "see Execution costs)")
+    if broker.get("interest_csv"):
+        text += f", idle cash earning the rates of {broker['interest_csv']}"
+    elif broker.get("interest_rate"):
+        text += f", idle cash earning {100 * broker['interest_rate']:g}% a year"
+    return text
+
+
+def table_costs(res: dict) -> Table | None:
+    """Fees, spread, impact, volume-capped orders and interest per run (the ExecutionCosts analyzer)."""
+    broker = res["config"]["broker"]
+    if broker.get("costs") is None and not broker.get("interest_rate") and not broker.get("interest_csv"):
+        return None
+    rows = []
+    for name, s in res["strategies"].items():
+        for run in s["runs"]:
+            c = run.get("costs")
+            if not c:
+                continue
+            cash = broker["cash"]
+            rows.append([name + (f" (seed {run['seed']})" if run["seed"] is not None else ""),
+                         pct(c["fee"] / cash, 3), pct(c["spread"] / cash, 3), pct(c["impact"] / cash, 3),
+                         pct(c["total"] / cash, 3), f"{c['capped_orders']} ({c['carried']} carried, "
+                         f"{c['cancelled']} cancelled)", f"{c['unfilled_value']:,.0f}", pct(c["interest"] / cash, 3)])
+    return Table("Execution costs over the test period",
+                 ["Run", "Fees", "Spread", "Impact", "Total cost", "Volume-capped orders", "Unfilled value",
+                  "Interest earned"], rows,
+                 ["Costs and interest as % of the initial cash; unfilled value: the capped remainders at the "
+                  "bar's close. Formulas and parameters: README, Broker realism."])
+
+
 def table_significance(res: dict) -> Table | None:
     sig = res.get("significance")
     if not sig:
@@ -238,6 +276,9 @@ def tables(res: dict) -> list[Table]:
         out.append(folds)
     out += table4(res)
     out.append(table_orders(res))
+    costs = table_costs(res)
+    if costs is not None:
+        out.append(costs)
     out += tearsheet_tables(res)
     out += [Table(**t) for t in res.get("sweep_tables", [])]
     return out
