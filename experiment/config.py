@@ -519,8 +519,9 @@ def _model_for(path: tuple) -> type[BaseModel] | None:
             return model
         ann = field.annotation
         sub = None
-        for cand in (DataConfig, FoldsConfig, SplitConfig, BrokerConfig, StrategyConfig, AnalysisConfig, OutputConfig,
-                     SweepConfig, StudyConfig, StudyClaims, RuntimeConfig, ReplicationConfig):
+        for cand in (DataConfig, FoldsConfig, SplitConfig, BrokerConfig, CostsConfig, CostModelConfig, StrategyConfig,
+                     AnalysisConfig, OutputConfig, SweepConfig, StudyConfig, StudyClaims, RuntimeConfig,
+                     ReplicationConfig):
             if ann is cand or cand.__name__ in str(ann):
                 sub = cand
         if sub is None:

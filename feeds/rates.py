@@ -39,6 +39,6 @@ def load_rates(path) -> pd.Series:
     bad = ~np.isfinite(values) | (values <= -1) | (values >= 1)
     if bad.any():
         i = int(np.argmax(bad))
-        raise DataError(f"{p}: {column} on {dates.iloc[i].date()} is {df[column].iloc[i]!r}; rates must be annual "
+        raise DataError(f"{p}: {column} on {dates.iloc[i].date()} is {str(df[column].iloc[i])!r}; rates must be annual "
                         "fractions in (-1, 1) (0.04 = 4%)")
     return pd.Series(values, index=pd.DatetimeIndex(dates), name=column)

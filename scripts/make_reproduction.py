@@ -29,26 +29,33 @@ from bt_lstm_mvo.experiment.paper.reproduction import PIECES, load, render  # no
 
 CONFIGS = {"paper-replication": "configs/paper-replication.yaml", "paper-real": "configs/paper-split.yaml",
            "walk-forward": "configs/walk-forward.yaml", "sweep-lambda": "configs/sweep-lambda.yaml",
-           "robustness": "configs/robustness.yaml"}
+           "robustness": "configs/robustness.yaml", "costs": "configs/costs.yaml"}
+STUDIES = {"robustness": ("study_distributions.png", "study_seed_spread.png"), "costs": ("study_costs.png",)}
 
 
 def store_results(name: str, results: Path, store: Path) -> None:
     """Copy a piece's results.json into the store; the study's without its daily return series
     (the document is rendered from its analysis and per-fold figures; the run's own folder keeps all)."""
-    if name != "robustness":
+    if name not in STUDIES:
         shutil.copy(results, store / f"{name}.json")
         return
-    for png in ("study_distributions.png", "study_seed_spread.png"):  # the study's plots, for the document
+    for png in STUDIES[name]:  # the study's plots, for the document
         if (results.parent / png).is_file():
             shutil.copy(results.parent / png, store / f"{name}_{png}")
     res = json.loads(results.read_text())
     for rec in res["records"]:
-        for level in rec.get("levels", {}).values():
+        for level in [*rec.get("levels", {}).values(), *rec.get("presets", {}).values()]:
             level.pop("returns", None)
     (store / f"{name}.json").write_text(json.dumps(res, indent=1, allow_nan=False))
 
 
 def run_piece(name: str, data_dir: Path, store: Path) -> None:
+    if name == "broker-check":
+        from scripts.broker_check import main as check_main
+
+        if check_main(["--data-dir", str(data_dir), "--json", str(store / f"{name}.json")]) != 0:
+            raise SystemExit(f"{name} failed")
+        return
     if name == "mvo-replication":
         from scripts.replicate_mvo import main as mvo_main
 

@@ -35,6 +35,13 @@ The spread and impact are charged as a cost on the fill, at the bar's price, not
 fill price: buying ``q`` at ``p (1 + s)`` and paying nothing more is the same cash and the same
 units as buying at ``p`` and paying ``s p q``, and a cost line can be per asset and per bar,
 which Backtrader's ``slip_perc`` (one broker-wide percentage) cannot.
+
+The volume cap is applied when the orders are sized, not by a Backtrader filler
+(``bt.broker.fillers.FixedBarPerc``): a filler is broker-wide, the self-financing sizing must know
+the capped sells to scale the buys to the cash they really bring, and under cheat-on-close
+Backtrader fills a partly filled market order's remainder on later bars at the *creation* bar's
+close (``order.created.pclose``), a stale price. The carried remainder is a new order at the next
+bar's price instead.
 """
 
 from __future__ import annotations

@@ -234,6 +234,25 @@ CONFIG_CASES = _count("config", [
       "study": {"universes": {"u": ["SPY", "GLD"]}, "commissions": [1.5]}}, ["study.commissions", "1.5"]),
     ({**_with("mode", "study"), "split": {"folds": {"first_test": "2020-06-01"}},
       "study": {"universes": {"u": ["SPY", "GLD"]}, "workers": 0}}, ["study.workers", "0"]),
+    ({**_with("mode", "study"), "split": {"folds": {"first_test": "2020-06-01"}},
+      "study": {"universes": {"u": ["SPY", "GLD"]}, "cost_presets": ["cheap"]}}, ["study.cost_presets", "'cheap'"]),
+    # broker realism
+    (_with("broker.costs", {"crypto": {"per_shar": 0.005}}), ["broker.costs.crypto.per_shar", "per_share"]),
+    (_with("broker.costs", {"equity": {"minimum": -1}}), ["broker.costs.equity.minimum", "-1"]),
+    (_with("broker.costs", {"equity": {"spread": "bid_ask"}}), ["broker.costs.equity.spread", "'bid_ask'"]),
+    (_with("broker.costs", {"equity": {"participation": 0}}), ["broker.costs.equity.participation", "0"]),
+    (_with("broker.costs", {"equity": {"participation": 1.5}}), ["broker.costs.equity.participation", "1.5"]),
+    (_with("broker.costs", {"equity": {"window": 1}}), ["broker.costs.equity.window", "1"]),
+    (_with("broker.costs", {"crypto": {"volume_unit": "lots"}}), ["broker.costs.crypto.volume_unit", "'lots'"]),
+    (_with("broker.costs", {"preset": "cheap"}), ["broker.costs.preset", "'cheap'"]),
+    (_with("broker.costs", {"unfilled": "keep"}), ["broker.costs.unfilled", "'keep'"]),
+    (_with("broker.costs", {"assets": {"NVDA": {"lot": 1}}}), ["broker.costs.assets", "'NVDA'", "not a ticker"]),
+    ({**_with("broker.costs", {"preset": "realistic"}), "broker": {"commission": 0.002, "costs": {}}},
+     ["broker", "commission", "costs", "not both"]),
+    (_with("broker.interest_rate", 1.5), ["broker.interest_rate", "1.5"]),
+    (_with("broker", {"interest_rate": 0.02, "interest_csv": "r.csv"}), ["broker", "interest_rate or interest_csv"]),
+    (_with("broker.min_trade_value", -1), ["broker.min_trade_value", "-1"]),
+    (_with("analysis.risk_free", "libor"), ["analysis.risk_free", "'libor'"]),
 ])
 
 

@@ -192,3 +192,85 @@ def test_cash_interest_rate_series_is_read_as_of_the_previous_bar():
     assert broker.rate_on(pd.Timestamp("2024-06-01").date()) == 0.05
     with pytest.raises(ConfigError, match="rate"):
         CashInterestBroker(rate=2.0)
+
+
+@pytest.mark.parametrize("text, fragments", [
+    (None, ["broker.interest_csv", "is not a file"]),
+    ("when,rate\n2024-01-01,0.02\n", ["needs a 'Date' column"]),
+    ("Date,a,b\n2024-01-01,0.02,0.03\n", ["needs one rate column"]),
+    ("Date,rate\n2024-13-01,0.02\n", ["'2024-13-01'", "row 2", "not a date"]),
+    ("Date,rate\n2024-02-01,0.02\n2024-01-01,0.02\n", ["unique and increasing"]),
+    ("Date,rate\n2024-01-01,4.5\n", ["rate on 2024-01-01 is '4.5'", "annual fractions"]),
+    ("Date,rate\n2024-01-01,abc\n", ["rate on 2024-01-01 is 'abc'"]),
+])
+def test_bad_rate_files_are_one_line_errors(tmp_path, text, fragments):
+    from bt_lstm_mvo.errors import DataError
+    from bt_lstm_mvo.feeds.rates import load_rates
+
+    path = tmp_path / "rates.csv"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_rates(path)
+    msg = str(err.value)
+    assert "\n" not in msg and all(f in msg for f in fragments), msg
+
+
+def test_the_runner_credits_a_rate_series_and_uses_it(tmp_path):
+    """broker.interest_csv: the runner's interest equals the broker's own records, rate by rate."""
+    import json
+
+    import yaml
+
+    import runner
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("Date,rate\n2019-01-01,0.02\n2020-06-01,0.05\n")
+    cfg = {"name": "interest", "data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY"], "start": "2019-01-01",
+                                        "end": "2020-12-31"},
+           "split": {"test_start": "2020-01-02"}, "broker": {"interest_csv": str(rates), "cash_buffer": 0.5},
+           "strategies": {"ew": {"kind": "equal_weight"}}, "buy_and_hold_benchmarks": False,
+           "output": {"plots": False}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert runner.main([str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    run = res["strategies"]["ew"]["runs"][0]
+    # half the money sits in cash: about 2% a year on it until June 2020, 5% after
+    assert 0.5 * 1e6 * (0.02 * 5 / 12 + 0.05 * 7 / 12) * 0.8 < run["costs"]["interest"] < 0.5 * 1e6 * 0.05
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Execution costs" in md and "idle cash earning the rates of" in md
+    bad = dict(cfg, broker={"interest_csv": str(tmp_path / "none.csv")})
+    path.write_text(yaml.safe_dump(bad))
+    assert runner.main([str(path), "--out", str(tmp_path / "out2"), "--quiet"]) == 2
+    assert not (tmp_path / "out2").exists()
+
+
+def test_the_runner_records_capped_orders_per_order(tmp_path):
+    """A volume cap through the config: each cut order is in unfilled_<run>.csv and counted in the
+    report's Execution costs table, and every fill's cost split is in fills_<run>.csv."""
+    import json
+
+    import yaml
+
+    import runner
+
+    cfg = {"name": "capped", "data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY"], "start": "2019-01-01",
+                                      "end": "2020-06-30"},
+           "split": {"test_start": "2020-01-02"},
+           "broker": {"costs": {"preset": "realistic", "equity": {"participation": 1e-6}, "unfilled": "cancel"}},
+           "strategies": {"ew": {"kind": "equal_weight", "schedule": "monthly"}}, "buy_and_hold_benchmarks": False,
+           "output": {"plots": False}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    assert runner.main([str(path), "--out", str(out), "--quiet"]) == 0
+    unfilled = pd.read_csv(out / "unfilled_ew.csv")
+    assert len(unfilled) > 0 and set(unfilled["asset"]) == {"SPY"} and set(unfilled["policy"]) == {"cancel"}
+    assert (unfilled["wanted"].abs() > unfilled["filled"].abs()).all()
+    fills = pd.read_csv(out / "fills_ew.csv")
+    assert np.allclose(fills["fee"] + fills["spread"] + fills["impact"], fills["commission"], rtol=1e-9)
+    res = json.loads((out / "results.json").read_text())
+    costs = res["strategies"]["ew"]["runs"][0]["costs"]
+    assert costs["capped_orders"] == costs["cancelled"] == len(unfilled[unfilled["date"] >= "2020-01-02"])
+    assert f"{costs['capped_orders']} (0 carried, {costs['cancelled']} cancelled)" in (out / "report.md").read_text()

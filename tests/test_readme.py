@@ -38,3 +38,17 @@ def test_readme_notebook_block_names_real_api():
     used = set(re.findall(r"result\.(\w+)", block))
     assert used >= {"metrics", "returns", "positions", "to_quantstats", "to_pyfolio", "write"}
     assert all(hasattr(RunResult, name) for name in used), used - {n for n in used if hasattr(RunResult, n)}
+
+
+@pytest.mark.realdata
+def test_readme_broker_realism_example_runs(data_dir, monkeypatch, capsys):
+    section = README.split("## Broker realism", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(block.replace('"../shared/data"', repr(str(data_dir))), "README.md", "exec"), scope)
+    costs, stats = scope["strat"].analyzers.costs.get_analysis(), scope["strat"].order_stats
+    assert costs["spread"] > 0 and costs["fee"] > 0 and costs["interest"] > 0
+    assert stats["Completed"] == sum(stats.values()) > 0
+    assert all(f["size"] == round(f["size"]) for f in scope["strat"].fills if f["asset"] == "SPY")
+    assert "'spread'" in capsys.readouterr().out

@@ -121,3 +121,32 @@ def test_robustness_deterministic_runs_recomputed(data_dir):
         for level, got in fresh["levels"].items():
             _close(old["levels"][level]["folds"], got["folds"], rel=1e-7)
             _close(old["levels"][level]["metrics"], got["metrics"], rel=1e-7)
+
+
+def test_readme_quotes_the_stored_cost_findings():
+    """The README's cost sentence is generated from reproduction/costs.json (configs/costs.yaml)."""
+    from bt_lstm_mvo.experiment.report.study import cost_findings
+
+    assert cost_findings(_stored("costs")) in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_cost_study_deterministic_runs_recomputed(data_dir):
+    """configs/costs.yaml promises 0-50 bps and the realistic preset; its MVO and equal-weight runs
+    recomputed from the data (every level and the preset: replays) give the stored figures."""
+    from bt_lstm_mvo.experiment.study import expand_study, run_study_task
+
+    cfg = load_config(ROOT / "configs" / "costs.yaml")
+    assert min(cfg.study.commissions) == 0 and max(cfg.study.commissions) >= 0.005
+    assert cfg.study.cost_presets == ["realistic"]
+    assert {"lstm", "mvo", "mvo_hold", "equal_weight"} <= set(cfg.strategies)
+    stored = {(r["universe"], r["strategy"], r["seed"]): r for r in _stored("costs")["records"]}
+    for task in [t for t in expand_study(cfg, data_dir) if t["strategy"] in ("mvo", "equal_weight")]:
+        fresh = run_study_task(task)
+        assert fresh["status"] == "ok", fresh.get("error")
+        old = stored[(task["universe"], task["strategy"], task["seed"])]
+        for group in ("levels", "presets"):
+            for level, got in fresh[group].items():
+                _close(old[group][level]["metrics"], got["metrics"], rel=1e-7)
+                _close(old[group][level]["costs"], got["costs"], rel=1e-7)

@@ -27,6 +27,15 @@ TABLE1 = {"total_return": ("metrics", "total_return"), "cagr": ("metrics", "cagr
           "calmar": ("metrics", "calmar_ratio"), "downside_deviation": ("metrics", "downside_deviation")}
 
 
+def _runner_results(cfg: dict, tmp_path) -> dict:
+    """``cfg`` through the runner (``python runner.py cfg.yaml``): its results.json."""
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    assert runner.main([str(path), "--out", str(out), "--quiet"]) == 0
+    return json.loads((out / "results.json").read_text())
+
+
 def _plain_cerebro(data_dir, strategy, execution: str = "close") -> dict:
     """The README's example, with ``strategy`` in place of MVOStrategy (and ``execution``)."""
     market = load_market(TICKERS, source="csv", data_dir=data_dir, start=START, end=END)
@@ -56,11 +65,7 @@ def test_runner_and_plain_cerebro_give_identical_table1(data_dir, tmp_path, exec
         "analysis": {"stress_windows": {"2024H1": ["2024-01-01", "2024-06-30"]}},
         "output": {"plots": False},
     }
-    path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    out = tmp_path / "out"
-    assert runner.main([str(path), "--out", str(out), "--quiet"]) == 0
-    res = json.loads((out / "results.json").read_text())
+    res = _runner_results(cfg, tmp_path)
 
     for name, strategy in (("mvo", MVOStrategy), ("ew", EqualWeightStrategy)):
         plain = _plain_cerebro(data_dir, strategy, execution)
@@ -74,3 +79,48 @@ def test_runner_and_plain_cerebro_give_identical_table1(data_dir, tmp_path, exec
         # one annualisation rule: the factor measured over every bar of the run
         assert plain["metrics"]["periods_per_year"] == pytest.approx(res["data"]["periods_per_year"], rel=1e-15)
     assert 250 < res["data"]["periods_per_year"] < 253  # 1509 bars, 2019-01-02..2024-12-30
+
+
+@pytest.mark.realdata
+def test_runner_and_plain_cerebro_agree_under_realistic_costs_and_interest(data_dir, tmp_path):
+    """The same with per-asset cost models (the realistic preset), interest on cash and that rate
+    as the risk-free rate: a plain cerebro with the README's broker-realism parts matches."""
+    from bt_lstm_mvo.analyzers import ExecutionCosts
+    from bt_lstm_mvo.strategies.broker import CashInterestBroker
+    from bt_lstm_mvo.strategies.commission import AssetCommission
+    from bt_lstm_mvo.strategies.costs import models_for
+
+    cfg = {
+        "name": "single-source-costs",
+        "data": {"source": "csv", "tickers": TICKERS, "start": START, "end": END, "data_dir": str(data_dir)},
+        "split": {"test_start": TRADE_START},
+        "broker": {"cash": 1_000_000, "costs": {"preset": "realistic"}, "interest_rate": 0.03, "cash_buffer": 0.02},
+        "strategies": {"ew": {"kind": "equal_weight"}},
+        "buy_and_hold_benchmarks": False,
+        "analysis": {"risk_free": "interest_rate"},
+        "output": {"plots": False},
+    }
+    res = _runner_results(cfg, tmp_path)
+
+    market = load_market(TICKERS, source="csv", data_dir=data_dir, start=START, end=END)
+    cerebro = bt.Cerebro()
+    cerebro.broker = CashInterestBroker(rate=0.03)
+    market.add_to(cerebro)
+    cerebro.broker.setcash(1_000_000)
+    for ticker, model in models_for(TICKERS, "realistic").items():
+        cerebro.broker.addcommissioninfo(AssetCommission(**model.describe()), name=ticker)
+    cerebro.addstrategy(EqualWeightStrategy, trade_start=TRADE_START, cash_buffer=0.02)
+    cerebro.addanalyzer(PaperMetrics, since=TRADE_START, risk_free=0.03, sortino_risk_free=True, _name="metrics")
+    cerebro.addanalyzer(ExecutionCosts, since=TRADE_START, _name="costs")
+    strat = cerebro.run()[0]
+    plain = strat.analyzers.getbyname("metrics").get_analysis()
+    costs = strat.analyzers.getbyname("costs").get_analysis()
+    reported = res["strategies"]["ew"]["metrics"]
+    for ours, (_, key) in TABLE1.items():
+        assert reported[ours] == pytest.approx(plain[key], rel=1e-12, abs=1e-15), ours
+    run_costs = res["strategies"]["ew"]["runs"][0]["costs"]
+    flat = [k for k in costs if k != "by_asset"]
+    assert {k: run_costs[k] for k in flat} == pytest.approx({k: costs[k] for k in flat}, rel=1e-12)
+    assert run_costs["by_asset"] == costs["by_asset"]
+    assert costs["spread"] > costs["fee"] > 0 and costs["interest"] > 0
+    assert strat.order_stats["Completed"] == sum(strat.order_stats.values())

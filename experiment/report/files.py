@@ -15,7 +15,9 @@ name, ``<name>_seed<k>`` for each seed of a several-seed strategy, ``hold_<TICKE
 buy-and-hold lines), ``weights_<strategy>.csv`` (the weights and cash held during each return, dated like
 returns.csv: after the previous bar's fills), ``targets_<strategy>.csv`` (per
 rebalance), ``positions_<run>.csv`` and ``transactions_<run>.csv`` (pyfolio's layout, from the
-``Holdings`` analyzer, test period), PNG plots, ``report.md`` and a self-contained ``report.html``.
+``Holdings`` analyzer, test period); with per-asset costs ``fills_<run>.csv`` (every fill's fee,
+spread and impact) and, when a volume cap cut orders, ``unfilled_<run>.csv`` (wanted, filled,
+remainder and policy per order); PNG plots, ``report.md`` and a self-contained ``report.html``.
 """
 
 from __future__ import annotations
@@ -188,6 +190,11 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
                                                                        float_format="%.10g")
                 r.transactions[r.transactions.index >= r.trade_start].to_csv(
                     tmp / f"transactions_{_safe(label)}.csv", float_format="%.10g")
+            if result.config.broker.costs is not None and r.fills:  # each fill's fee / spread / impact
+                pd.DataFrame(r.fills).to_csv(tmp / f"fills_{_safe(label)}.csv", index=False, float_format="%.10g")
+            if r.unfilled:  # every order a volume cap cut: wanted, filled, remainder, policy
+                pd.DataFrame(r.unfilled).to_csv(tmp / f"unfilled_{_safe(label)}.csv", index=False,
+                                                float_format="%.10g")
 
         images: dict[str, Path] = {}
         if make_plots:

@@ -187,11 +187,12 @@ def cost_tables(res: dict) -> list[Table]:
     rows = []
     for b in c["break_even"]:
         first = b["diff"].get(repr(c["levels"][0]))
-        be = "n/a" if b["cost"] is None else _cost(b["cost"])
+        be = "n/a" if b["cost"] is None else f"{10000 * b['cost']:.1f} bps"
         pres = "; ".join(f"{p}: {'n/a' if d is None else (pct(d) if b['statistic'] == 'total_return' else num(d))}"
                          for p, d in b["presets"].items())
         fmt = pct if b["statistic"] == "total_return" else num
-        rows.append([b["universe"], f"{b['lstm']} - {b['rival']}", b["statistic"].replace("_", " "),
+        stat = "return" if b["statistic"] == "total_return" else "Sharpe"
+        rows.append([b["universe"], f"{b['lstm']} - {b['rival']}", stat,
                      "n/a" if first is None else fmt(first), be, b["status"], pres or "-"])
     out.append(Table("Break-even costs: where the LSTM's advantage vanishes",
                      ["Universe", "Difference", "Statistic", f"At {_cost(c['levels'][0])}", "Break-even cost",
@@ -354,3 +355,41 @@ def findings(res: dict) -> str:
         text += (f"{',' if '4' in claims else ''} and MVO beats equal weight's Sharpe in {c6['direction_holds']} of "
                  f"{c6['cases']} cases ({c6['holds']} significantly).")
     return text
+
+
+def cost_findings(res: dict) -> str:
+    """What costs did to the LSTM's standing against each rival (README quotes it; a test checks
+    the README against the stored results of ``configs/costs.yaml``)."""
+    c = res["analysis"]["costs"]
+    lstm = res["config"]["study"]["claims"]["lstm"]
+    lo, hi = c["levels"][0], c["levels"][-1]
+    parts = []
+    for u in res["config"]["study"]["universes"]:
+        cell = {(r["strategy"], r["cost"]): r for r in c["rows"] if r["universe"] == u}
+        sentences = []
+        for b in (x for x in c["break_even"] if x["universe"] == u):
+            first = b["diff"][repr(lo)]
+            what = "return" if b["statistic"] == "total_return" else "Sharpe"
+            fmt = pct if b["statistic"] == "total_return" else (lambda x: f"{x:+.2f}")
+            if b["status"] == "vanishes":
+                sentences.append(f"has a {what} edge over {b['rival']} ({fmt(first)} at {_cost(lo)}) that vanishes "
+                                 f"at {10000 * b['cost']:.1f} bps per side")
+            elif b["status"] == "never ahead":
+                sentences.append(f"trails {b['rival']} on {what} at every level ({fmt(first)} at {_cost(lo)})")
+            else:
+                sentences.append(f"against {b['rival']} on {what}: {b['status']}")
+        text = (f"On {u} ({_cost(lo)} to {_cost(hi)} per side, the same decided weights replayed at each), "
+                f"the seed-averaged {lstm} " + "; ".join(sentences) + ".")
+        for p in c["presets"]:
+            got = cell.get((lstm, p))
+            flat = [(x, cell[(lstm, x)]["total_return"]) for x in c["levels"] if (lstm, x) in cell]
+            if got is None or len(flat) < 2:
+                continue
+            # the flat level that costs the LSTM the same return as the preset (interpolated on the grid)
+            same = next((x0 + (x1 - x0) * (r0 - got["total_return"]) / (r0 - r1)
+                         for (x0, r0), (x1, r1) in zip(flat, flat[1:]) if r0 >= got["total_return"] >= r1 and r0 != r1),
+                        None)
+            text += (f" The {p} preset leaves {lstm} {pct(got['total_return'])} (Sharpe {num(got['sharpe'])})"
+                     + (f", what a flat {10000 * same:.0f} bps per side would." if same is not None else "."))
+        parts.append(text)
+    return " ".join(parts)
