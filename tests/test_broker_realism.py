@@ -273,4 +273,7 @@ def test_the_runner_records_capped_orders_per_order(tmp_path):
     res = json.loads((out / "results.json").read_text())
     costs = res["strategies"]["ew"]["runs"][0]["costs"]
     assert costs["capped_orders"] == costs["cancelled"] == len(unfilled[unfilled["date"] >= "2020-01-02"])
-    assert f"{costs['capped_orders']} (0 carried, {costs['cancelled']} cancelled)" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert f"{costs['capped_orders']} (0 carried, {costs['cancelled']} cancelled)" in md
+    held_cash = 1 - sum(res["strategies"]["ew"]["runs"][0]["final_held"].values())
+    assert held_cash > 0.01 and f"| Cash | 0.00% / {100 * held_cash:.2f}% |" in md and "Held cash includes" in md

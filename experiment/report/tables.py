@@ -129,8 +129,19 @@ def table3(res: dict) -> Table:
             held = (run["final_held"] or {}).get(t)
             row.append(f"{pct(tgt)} / {pct(held)}")
         rows.append(row)
-    return Table("Table 3 - Final weights (target / held at the last close)", ["Asset", *names], rows,
-                 ["Target: the last allocation decided; held: after drift since the last rebalance (first seed)."])
+    cash = ["Cash"]
+    for n in names:
+        run = strategies[n]["runs"][0]
+        tgt = 1 - sum((run["final_target"] or {}).values()) if run["final_target"] else None
+        held = 1 - sum((run["final_held"] or {}).values()) if run["final_held"] else None
+        cash.append(f"{pct(tgt)} / {pct(held)}")
+    rows.append(cash)
+    notes = ["Target: the last allocation decided; held: after drift since the last rebalance (first seed)."]
+    costs = res["config"]["broker"].get("costs")
+    if costs is not None:
+        notes.append("Held cash includes what per-asset costs leave over: the residual of whole-share lots, "
+                     "capped orders' remainders, and the minimum trade value.")
+    return Table("Table 3 - Final weights (target / held at the last close)", ["Asset", *names], rows, notes)
 
 
 def table4(res: dict) -> list[Table]:
