@@ -87,18 +87,26 @@ def check_history(history, source: str = "history") -> None:
 def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.ndarray:
     """:func:`validate_weights` as a float array in ``assets`` order, with a fast path.
 
-    When ``weights`` is a float Series indexed exactly by ``assets`` and meets the contract, the
-    same result is computed with numpy alone (the pandas reindex/clip of the general path
-    dominate a cheap allocator's per-bar time). Anything else goes through
+    When ``weights`` is a float Series indexed exactly by ``assets`` (or a float array in
+    ``assets`` order) and meets the contract, the same result is computed with numpy alone (the
+    pandas reindex/clip of the general path dominate a cheap allocator's per-bar time). Anything else goes through
     :func:`validate_weights`, whose error messages stay the only ones.
     """
-    if (type(weights) is pd.Series and weights.dtype.kind == "f"
+    if type(weights) is np.ndarray:  # already in ``assets`` order (an ``allocate_values`` result)
+        values = weights.astype(float, copy=False)
+        if values.shape != (len(assets),):
+            raise AllocationError(f"{source}: returned weights of shape {values.shape} for {len(assets)} assets")
+        weights = pd.Series(values, index=assets)
+    elif (type(weights) is pd.Series and weights.dtype.kind == "f"
             and (weights.index is assets or weights.index.equals(assets))):
         values = weights.to_numpy(dtype=float)
-        if np.isfinite(values).all() and not (values < -WEIGHT_TOL).any() and float(values.sum()) <= 1.0 + 1e-6:
-            w = np.maximum(values, 0.0)
-            total = float(w.sum())
-            return w / total if total > 1.0 else w
+    else:
+        values = None
+    if values is not None and values.shape == (len(assets),) and np.isfinite(values).all() \
+            and not (values < -WEIGHT_TOL).any() and float(values.sum()) <= 1.0 + 1e-6:
+        w = np.maximum(values, 0.0)
+        total = float(w.sum())
+        return w / total if total > 1.0 else w
     return validate_weights(weights, assets, source=source).to_numpy(dtype=float)
 
 

@@ -463,6 +463,13 @@ def timed_lstm_strategy():
         def __init__(self):
             super().__init__()
             self.bar_seconds: list[float] = []
+            self.decide_seconds: list[float] = []  # the allocation step: window + allocate + validation
+
+        def _decide(self, date):
+            t0 = time.thread_time()
+            out = super()._decide(date)
+            self.decide_seconds.append(time.thread_time() - t0)
+            return out
 
         def next(self):
             t0 = time.thread_time()
@@ -476,7 +483,9 @@ def timed_lstm_strategy():
 def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int = 5, calls: int = 100,
                    trade_bars: int = 300, hidden_size: int = 64, fit_epochs: int = 2, threads: int = 1,
                    strategy_repeats: int = 2) -> dict:
-    """Per-call cost of ``LSTMAllocator.allocate`` and per-bar cost inside the strategy, short vs long history.
+    """Per-call cost of ``LSTMAllocator.allocate`` and per-bar cost inside the strategy, short vs long history;
+    and the strategy's allocation step (``_decide``: the window, ``allocate_values``, the weight check) against
+    the network's raw forward on one input window, measured interleaved.
 
     One allocator is fitted (``fit_epochs`` epochs) on the first ``short_bars`` bars of a synthetic
     market of ``long_bars`` bars, then (a) ``allocate`` is called on the first ``short_bars`` vs all
@@ -488,6 +497,7 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
     import torch
 
     from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+    from bt_lstm_mvo.allocators.lstm.features import feature_array
 
     frames = synthetic_frames(n_assets, long_bars, seed=1)
     px = closes(frames)
@@ -511,17 +521,41 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             sub = {t: f.iloc[:n] for t, f in frames.items()}
             start = next(iter(sub.values())).index[n - trade_bars]
             _, strat = measure(lambda: run_cerebro(sub, timed, allocator=alloc, fit=False, trade_start=start)).result
-            return strat.bar_seconds
+            return strat.bar_seconds, strat.decide_seconds
+
+        def raw_forward():
+            """The network alone on one fixed input window, as ``allocate`` calls it (logits, to numpy)."""
+            x = torch.from_numpy(alloc.scaler_.transform(
+                feature_array(px.iloc[:short_bars].to_numpy(), alloc.feature_spec)[-alloc.feature_spec.window:])
+                .astype("float32")).unsqueeze(0)
+            with torch.inference_mode():
+                for _ in range(20):
+                    alloc.model_.logits(x)[0].to("cpu").numpy()
+                times = []
+                for _ in range(calls):
+                    t0 = time.thread_time()
+                    alloc.model_.logits(x)[0].to("cpu").numpy()
+                    times.append(time.thread_time() - t0)
+            return median(times)
 
         per_bar = {"short": [], "long": []}
-        for _ in range(strategy_repeats):
-            per_bar["short"].append(median(strategy_run(short_bars)))
-            per_bar["long"].append(median(strategy_run(long_bars)))
+        decide, forward = [], []
+        for _ in range(strategy_repeats):  # forward, strategy runs and their decision steps interleaved
+            forward.append(raw_forward())
+            for key, n in (("short", short_bars), ("long", long_bars)):
+                bars, steps = strategy_run(n)
+                per_bar[key].append(median(bars))
+                decide.append(median(steps))
         strategy = {"short_us": median(per_bar["short"]) * 1e6, "long_us": median(per_bar["long"]) * 1e6,
                     "trade_bars": trade_bars, "repeats": strategy_repeats,
                     "runs_us": {k: [round(v * 1e6) for v in vs] for k, vs in per_bar.items()}}
         strategy["ratio"] = ratio(strategy["long_us"], strategy["short_us"])
-        return {"assets": n_assets, "short_bars": short_bars, "long_bars": long_bars, "lookback": alloc.lookback,
+        forward_us, decide_us = median(forward) * 1e6, median(decide) * 1e6
+        inference = {"forward_us": forward_us, "decide_us": decide_us, "ratio": ratio(decide_us, forward_us),
+                     "runs_forward_us": [round(v * 1e6) for v in forward],
+                     "runs_decide_us": [round(v * 1e6) for v in decide]}
+        return {"inference": inference, "assets": n_assets, "short_bars": short_bars, "long_bars": long_bars,
+                "lookback": alloc.lookback,
                 "hidden_size": hidden_size, "torch_threads": threads, "allocate": allocate, "strategy": strategy}
     finally:
         torch.set_num_threads(old)

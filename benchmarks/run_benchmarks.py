@@ -226,6 +226,15 @@ def findings(res: dict) -> list[str]:
                          "the work around it (Backtrader's per-bar processing and our per-bar records over longer "
                          "line buffers), not in the model; it is not explained further here.")
         out.append(text)
+        inf = li.get("inference")
+        if inf:
+            verdict = "meets" if inf["ratio"] <= GOALS["forward"] else "misses"
+            out.append(f"- **LSTM allocation step vs the raw forward**: {inf['decide_us']:.0f} us per bar inside the "
+                       f"strategy against {inf['forward_us']:.0f} us for the network alone, {inf['ratio']:.2f}x; this "
+                       f"{verdict} the goal (<= {GOALS['forward']}). The features are numpy (`feature_tail`, equal to "
+                       "the offline pandas features to 1e-9) and the strategy hands `allocate_values` a view of its "
+                       "price buffer, no DataFrame; what is left is the numpy work of the features and the weight "
+                       "check, and the cache misses that work causes the network.")
     sw = res.get("sweep")
     if sw and sw.get("ok"):
         sec = sw["seconds"]

@@ -112,6 +112,16 @@ def _date(value, name: str):
     return None if value is None else to_date(value, name).date()
 
 
+def _has_array_path(cls) -> bool:
+    """The allocator class has ``allocate_values`` defined where its ``allocate`` is (a subclass
+    that overrides ``allocate`` alone keeps the DataFrame path, so its override is called)."""
+    def owner(name):
+        return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+    values = owner("allocate_values")
+    return values is not None and values is owner("allocate")
+
+
 class AllocationStrategy(bt.Strategy):
     """Rebalance all data feeds to the weights an :class:`bt_lstm_mvo.allocators.base.Allocator` decides.
 
@@ -261,6 +271,7 @@ class AllocationStrategy(bt.Strategy):
         self._market: RollingMarket | None = None  # rolling spread/volatility/volume estimates
         self._carry: np.ndarray | None = None  # target still to reach after a volume-capped rebalance
         self._warned_calendar = False
+        self._array_path: bool | None = None  # does the allocator take arrays (allocate_values)?
         self.training_end_ = None
         self.training_period_ = None
 
@@ -415,6 +426,13 @@ class AllocationStrategy(bt.Strategy):
     def _decide(self, date) -> np.ndarray | None:
         """Ask the allocator; apply the failure policy. Returns validated weights (asset order)."""
         try:
+            if self._array_path is None:
+                self._array_path = _has_array_path(type(self.allocator))
+            if self._array_path:  # the same weights without building a DataFrame (LSTMAllocator)
+                h = self._hist
+                lo = 0 if self.allocator.lookback is None else max(0, h.n - self.allocator.lookback)
+                raw = self.allocator.allocate_values(h.values[lo:h.n], h.columns, h.dates[lo:h.n])
+                return weights_array(raw, h.columns, source=type(self.allocator).__name__)
             raw = self.allocator.allocate(self.history(self.allocator.lookback))
             return weights_array(raw, self._hist.columns, source=type(self.allocator).__name__)
         except ALLOCATOR_FAILURES as exc:  # the policy decides; every fallback leaves a trace

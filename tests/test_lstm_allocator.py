@@ -211,3 +211,37 @@ def test_notebook_replication_on_paper_data(data_dir):
     assert str(result["returns"].index[0].date()) == "2023-11-01"
     assert str(result["returns"].index[-1].date()) == "2024-12-30"
     assert sum(result["final_weights"].values()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_allocate_values_is_allocate_without_pandas(prices):
+    """The strategy's array path gives allocate's weights bit for bit, in the caller's column order."""
+    alloc = LSTMAllocator(**TINY).fit(prices.iloc[:300])
+    for end in (560, 800):
+        frame = prices.iloc[:end]
+        expected = alloc.allocate(frame)
+        got = alloc.allocate_values(frame.to_numpy(), frame.columns, frame.index.values)
+        assert np.array_equal(got, expected.to_numpy())
+        features = alloc.last_features_
+        assert features.index.equals(frame.index[-30:])
+        shuffled = frame[frame.columns[::-1]]
+        assert np.array_equal(alloc.allocate_values(shuffled.to_numpy(), shuffled.columns),
+                              alloc.allocate(shuffled).to_numpy())
+    bad = prices.iloc[:600].to_numpy().copy()
+    bad[-3, 1] = np.nan
+    with pytest.raises(DataError, match="missing or non-positive"):
+        alloc.allocate_values(bad, prices.columns)
+    with pytest.raises(AllocationError, match="trained on"):
+        alloc.allocate_values(prices.iloc[:600].to_numpy()[:, :2], prices.columns[:2])
+
+
+def test_the_strategy_takes_the_array_path_unless_allocate_is_overridden(prices):
+    from bt_lstm_mvo.strategies.base import _has_array_path
+
+    class Logged(LSTMAllocator):
+        def allocate(self, history):
+            return super().allocate(history)
+
+    assert _has_array_path(LSTMAllocator) and not _has_array_path(Logged)
+    from bt_lstm_mvo.allocators.naive import EqualWeight
+
+    assert not _has_array_path(EqualWeight)

@@ -156,3 +156,37 @@ def test_bad_prices_fail_clearly():
         compute_features(prices)
     with pytest.raises(DataError, match="increasing"):
         compute_features(make_prices(50, 2).iloc[::-1])
+
+
+@pytest.mark.parametrize("rows", [50, 51, 60, 530, 1200])
+def test_per_bar_features_equal_the_offline_features(rows):
+    """feature_tail (numpy/scipy, the per-bar path) equals feature_array (pandas, the training path)
+    to 1e-9 relative, NaN for NaN."""
+    from bt_lstm_mvo.allocators.lstm.features import feature_array, feature_tail
+
+    spec = FeatureSpec()
+    prices = make_prices(rows, 4, seed=rows).to_numpy()
+    full = feature_array(prices, spec)[-spec.window:]
+    tail = feature_tail(prices, spec, spec.window)
+    assert np.array_equal(np.isnan(full), np.isnan(tail))
+    ok = ~np.isnan(full)
+    assert np.max(np.abs(full[ok] - tail[ok]) / np.maximum(np.abs(full[ok]), 1e-12)) < 1e-9
+    flat = np.full((80, 2), 7.0)  # no move at all: RSI 50, volatility 0, as the offline path says
+    assert np.array_equal(feature_array(flat, spec)[-spec.window:], feature_tail(flat, spec, spec.window),
+                          equal_nan=True)
+
+
+@pytest.mark.realdata
+def test_per_bar_features_equal_the_offline_features_on_real_data(data_dir):
+    from bt_lstm_mvo.allocators.lstm.features import feature_array, feature_tail
+    from bt_lstm_mvo.feeds.market import load_market
+
+    spec = FeatureSpec()
+    closes = load_market(["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"], source="csv", data_dir=data_dir,
+                         start="2019-01-01", end="2024-12-31").closes().to_numpy()
+    for end in range(spec.min_rows, len(closes), 97):
+        full = feature_array(closes[:end], spec)[-spec.window:]
+        tail = feature_tail(closes[:end], spec, spec.window)
+        ok = ~np.isnan(full)
+        assert np.array_equal(np.isnan(full), np.isnan(tail))
+        assert np.max(np.abs(full[ok] - tail[ok]) / np.maximum(np.abs(full[ok]), 1e-12)) < 1e-9, end

@@ -84,3 +84,14 @@ def test_checkpoint_reused_in_another_cerebro_without_training(tmp_path):
     s2, second = run(data, checkpoint=str(path), schedule="monthly")
     assert s2.fits == []  # not retrained
     assert np.array_equal(first.to_numpy(), second.to_numpy())
+
+
+def test_the_array_path_trades_exactly_as_the_dataframe_path():
+    """LSTMStrategy with a plain LSTMAllocator (allocate_values, no per-bar DataFrame) and with a
+    subclass that overrides allocate (the DataFrame path): the same targets and values, bit for bit."""
+    data = frames()
+    fast, _ = run(data, allocator=LSTMAllocator(TINY))
+    slow, _ = run(data, allocator=Spy(TINY))
+    assert slow.allocator.seen  # the override was called: the DataFrame path ran
+    assert [r["target"] for r in fast.rebalances] == [r["target"] for r in slow.rebalances]
+    assert [b["value"] for b in fast.bars] == [b["value"] for b in slow.bars]

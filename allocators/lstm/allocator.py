@@ -27,6 +27,7 @@ from bt_lstm_mvo.allocators.lstm.features import (
     MinMaxScaler,
     feature_array,
     feature_columns,
+    feature_tail,
     sample_rows,
     validate_prices,
     windows,
@@ -202,25 +203,86 @@ class LSTMAllocator(Allocator):
         The network runs in float32; its logits go through softmax (and the cap) in float64 so
         the returned weights sum to 1 and respect ``max_weight`` exactly.
         """
-        if self.model_ is None:
-            raise AllocationError("LSTMAllocator.allocate: not fitted; call fit(history) or load(path) first")
-        spec = self.feature_spec
+        self._check_fitted()
         columns = list(history.columns)
         recent = self._in_asset_order(history.iloc[-self.lookback :], "LSTMAllocator.allocate")
-        if len(recent) < spec.min_rows:
+        self._check_rows(len(recent))
+        validate_prices(recent, "LSTMAllocator.allocate")
+        weights = self._weights(recent.to_numpy(dtype=float), recent.index.values)
+        return pd.Series(weights, index=self.assets_, dtype=float).reindex(columns)
+
+    def allocate_values(self, values: np.ndarray, columns, dates=None) -> np.ndarray:
+        """:meth:`allocate` without pandas (the strategy's per-bar path): ``values`` are the close
+        prices (rows = dates, oldest first; columns = ``columns``), ``dates`` their dates (only for
+        ``last_features_``). Returns the same weights as ``allocate`` on that frame, bit for bit, as
+        an array in ``columns`` order."""
+        self._check_fitted()
+        known = self.__dict__.get("_order_of")
+        if known is not None and known[0] is columns and known[1] is self.assets_:
+            order = known[2]  # the strategy passes the same columns object every bar
+        else:
+            cols = list(columns)
+            order = None
+            if cols != self.assets_:
+                if len(cols) != len(self.assets_) or set(cols) != set(self.assets_):
+                    raise AllocationError(
+                        f"LSTMAllocator.allocate: history has assets {cols} but the model was trained on "
+                        f"{self.assets_}; use the same assets or fit a new model")
+                order = [cols.index(a) for a in self.assets_]
+            self.__dict__["_order_of"] = (columns, self.assets_, order)
+        recent = np.asarray(values, dtype=float)[-self.lookback :]
+        if order is not None:
+            recent = recent[:, order]
+        self._check_rows(len(recent))
+        if recent.ndim != 2 or not recent.min() > 0 or not np.isfinite(recent.max()):  # NaN fails min() > 0
+            validate_prices(pd.DataFrame(recent, columns=self.assets_), "LSTMAllocator.allocate")  # its message
+        weights = self._weights(recent, None if dates is None else np.asarray(dates)[-len(recent):])
+        if order is None:
+            return weights
+        out = np.empty_like(weights)
+        out[order] = weights
+        return out
+
+    def _check_fitted(self) -> None:
+        if self.model_ is None:
+            raise AllocationError("LSTMAllocator.allocate: not fitted; call fit(history) or load(path) first")
+
+    def _check_rows(self, n: int) -> None:
+        spec = self.feature_spec
+        if n < spec.min_rows:
             raise DataError(
-                f"LSTMAllocator.allocate: history has {len(recent)} rows; needs at least {spec.min_rows} "
+                f"LSTMAllocator.allocate: history has {n} rows; needs at least {spec.min_rows} "
                 f"(RSI/volatility warm-up {spec.first_valid_row} + window {spec.window})"
             )
-        validate_prices(recent, "LSTMAllocator.allocate")
-        features = feature_array(recent.to_numpy(dtype=float), spec)[-spec.window :]
-        scaled = self.scaler_.transform(features)
-        x = torch.from_numpy(scaled.astype(np.float32)).unsqueeze(0).to(self.device_)
+
+    def _weights(self, recent: np.ndarray, dates) -> np.ndarray:
+        """Features of the last window (numpy, :func:`feature_tail`) -> scaler -> network -> weights."""
+        window = self.feature_spec.window
+        scaled = self.scaler_.transform(feature_tail(recent, self.feature_spec, window))
+        x = torch.from_numpy(scaled.astype(np.float32)).unsqueeze(0)
+        if self.device_ is not None and self.device_.type != "cpu":
+            x = x.to(self.device_)
         with torch.inference_mode():
             logits = self.model_.logits(x)[0].to("cpu").numpy()
-        weights = self._finalise(logits)
-        self.last_features_ = pd.DataFrame(scaled, index=recent.index[-spec.window :], columns=self._columns)
-        return pd.Series(weights, index=self.assets_, dtype=float).reindex(columns)
+        self._last_window = (scaled, None if dates is None else dates[-window:])
+        return self._finalise(logits)
+
+    @property
+    def last_features_(self) -> pd.DataFrame | None:
+        """The scaled input window of the latest allocation (DataFrame on its dates, asset-major
+        ``(asset, feature)`` columns); built when asked for."""
+        last = getattr(self, "_last_window", None)
+        if last is None:
+            return None
+        scaled, dates = last
+        index = None if dates is None else pd.DatetimeIndex(dates, name="Date")
+        return pd.DataFrame(scaled, index=index, columns=self._columns)
+
+    @last_features_.setter
+    def last_features_(self, value) -> None:
+        if value is not None:
+            raise AttributeError("last_features_ is set by allocate")
+        self._last_window = None
 
     def _finalise(self, logits: np.ndarray) -> np.ndarray:
         """The network's (float32) logits -> softmax and cap in float64, so the cap holds exactly."""
