@@ -38,6 +38,7 @@ from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import to_date
 from bt_lstm_mvo.strategies.commission import AssetCommission
 from bt_lstm_mvo.strategies.costs import CostModel, CostTable, MarketView, RollingMarket, plan_orders
+from bt_lstm_mvo.strategies.records import Records
 from bt_lstm_mvo.strategies.schedule import check_schedule, is_due
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
 from bt_lstm_mvo.text import did_you_mean
@@ -110,6 +111,13 @@ def _fraction(value, name: str, allow_none: bool = False, open_low: bool = False
 
 def _date(value, name: str):
     return None if value is None else to_date(value, name).date()
+
+
+def _fill_records(with_costs: bool) -> Records:
+    """The strategy's ``fills`` record: with per-asset cost models also each fill's fee, spread, impact."""
+    parts = ("fee", "spread", "impact") if with_costs else ()
+    return Records(floats=("size", "price", "value", "commission", *parts), objects=("date", "asset"),
+                   order=("date", "asset", "size", "price", "value", "commission", *parts))
 
 
 def _has_array_path(cls) -> bool:
@@ -259,9 +267,14 @@ class AllocationStrategy(bt.Strategy):
             raise ConfigError(f"data feeds must have distinct names, got {self.assets}")
         self._hist = _History(self.assets)
 
-        self.bars: list[dict] = []
-        self.rebalances: list[dict] = []
-        self.fills: list[dict] = []
+        # column-wise (strategies/records.py): a row costs a few bytes a field, and reads as a dict
+        self.bars = Records(floats=("value", "cash"), objects=("date",), mappings={"held": self.assets},
+                            order=("date", "value", "cash", "held"))
+        self.rebalances = Records(floats=("value", "traded_value", "planned_commission", "buy_scale"),
+                                  objects=("date",), mappings={"target": self.assets},
+                                  order=("date", "target", "value", "traded_value", "planned_commission",
+                                         "buy_scale"))
+        self.fills = _fill_records(with_costs=False)
         self.order_stats: Counter = Counter()
         self.order_failures: list[dict] = []
         self.fallbacks: list[dict] = []
@@ -299,6 +312,7 @@ class AllocationStrategy(bt.Strategy):
                 raise ConfigError("commission_rate: the broker has per-asset AssetCommission schemes, which size "
                                   "the orders themselves; leave commission_rate unset")
             self._table = CostTable([self._model_of(info, name) for info, name in zip(infos, self.assets)])
+            self.fills = _fill_records(with_costs=True)
             self.rate = None
             if any(m.needs_market for m in self._table.models):
                 self._market = RollingMarket(len(self.datas), [m.window for m in self._table.models])

@@ -191,7 +191,8 @@ def write_outputs(result, res: dict, out: Path, make_plots: bool = True, extra_p
                 r.transactions[r.transactions.index >= r.trade_start].to_csv(
                     tmp / f"transactions_{_safe(label)}.csv", float_format="%.10g")
             if result.config.broker.costs is not None and r.fills:  # each fill's fee / spread / impact
-                pd.DataFrame(r.fills).to_csv(tmp / f"fills_{_safe(label)}.csv", index=False, float_format="%.10g")
+                pd.DataFrame(list(r.fills)).to_csv(tmp / f"fills_{_safe(label)}.csv", index=False,
+                                                   float_format="%.10g")
             if r.unfilled:  # every order a volume cap cut: wanted, filled, remainder, policy
                 pd.DataFrame(r.unfilled).to_csv(tmp / f"unfilled_{_safe(label)}.csv", index=False,
                                                 float_format="%.10g")
