@@ -96,7 +96,6 @@ def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.nd
         values = weights.astype(float, copy=False)
         if values.shape != (len(assets),):
             raise AllocationError(f"{source}: returned weights of shape {values.shape} for {len(assets)} assets")
-        weights = pd.Series(values, index=assets)
     elif (type(weights) is pd.Series and weights.dtype.kind == "f"
             and (weights.index is assets or weights.index.equals(assets))):
         values = weights.to_numpy(dtype=float)
@@ -107,6 +106,8 @@ def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.nd
         w = np.maximum(values, 0.0)
         total = float(w.sum())
         return w / total if total > 1.0 else w
+    if type(weights) is np.ndarray:  # breaks the contract: the Series path words the error
+        weights = pd.Series(weights.astype(float, copy=False), index=assets)
     return validate_weights(weights, assets, source=source).to_numpy(dtype=float)
 
 
