@@ -307,6 +307,13 @@ class AllocationStrategy(bt.Strategy):
                 "bt.Cerebro(cheat_on_open=True); create the Cerebro with that flag or use execution='close'"
             )
         infos = [self.broker.getcommissioninfo(d) for d in self.datas]
+        shared = [info for info in infos if isinstance(info, AssetCommission) and info.model.needs_market
+                  and sum(other is info for other in infos) > 1]
+        if shared:  # one scheme for several feeds (the broker's default): each feed gets its own copy, so
+            for i, (d, info) in enumerate(zip(self.datas, infos)):  # each fill is priced with its own market state
+                if any(info is s for s in shared):
+                    infos[i] = AssetCommission(**info.model.describe())
+                    self.broker.addcommissioninfo(infos[i], name=d._name)
         if any(isinstance(info, AssetCommission) for info in infos):
             if self._rate_param is not None:
                 raise ConfigError("commission_rate: the broker has per-asset AssetCommission schemes, which size "

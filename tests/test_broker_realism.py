@@ -277,3 +277,20 @@ def test_the_runner_records_capped_orders_per_order(tmp_path):
     assert f"{costs['capped_orders']} (0 carried, {costs['cancelled']} cancelled)" in md
     held_cash = 1 - sum(res["strategies"]["ew"]["runs"][0]["final_held"].values())
     assert held_cash > 0.01 and f"| Cash | 0.00% / {100 * held_cash:.2f}% |" in md and "Held cash includes" in md
+
+
+@pytest.mark.realdata
+def test_one_scheme_for_every_feed_prices_each_with_its_own_market(data_dir):
+    """A single AssetCommission as the broker's default (no name) with High/Low spread, impact and
+    a cap: the same run as one scheme per feed (each fill priced with its own asset's estimates)."""
+    market = load_market(PAPER, source="csv", data_dir=data_dir, start="2019-01-02", end="2021-12-30")
+    model = {"commission": 0.001, "spread": "high_low", "impact": 1.0, "participation": 0.1}
+    per_feed, strat = _run(market, {n: model for n in PAPER}, "close")
+    cerebro = bt.Cerebro(stdstats=False)
+    market.add_to(cerebro)
+    cerebro.broker.setcash(1_000_000.0)
+    cerebro.broker.addcommissioninfo(AssetCommission(**model))
+    cerebro.addstrategy(FixedWeightsStrategy, weights=WEIGHTS)
+    shared = cerebro.run()[0]
+    assert cerebro.broker.getvalue() == per_feed
+    assert [f["commission"] for f in shared.fills] == [f["commission"] for f in strat.fills]
