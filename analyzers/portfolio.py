@@ -157,7 +157,8 @@ class Holdings(bt.Analyzer):
     Transactions are the fills as the broker executed them, dated by their execution (the
     decision bar's close with cheat-on-close, the next bar's open with cheat-on-open). Positions
     are the value of every holding *after* the fills dated that bar, at that bar's close, plus
-    cash: rebuilt in ``stop()`` from the starting cash and the fills, so they do not depend on
+    cash: rebuilt in ``stop()`` from the starting cash, the fills and the interest a
+    :class:`~bt_lstm_mvo.strategies.broker.CashInterestBroker` credited, so they do not depend on
     when Backtrader notifies an order. Their row sum is the portfolio's value after that bar's
     trades. (Backtrader's own ``PyFolio.get_pf_items`` keeps only the last data feed's column.)
 
@@ -213,6 +214,12 @@ class Holdings(bt.Analyzer):
                                                  fills["commission"]):
                 trades[r, i] += amount
                 flows[r] -= amount * price + comm
+        credits = getattr(self.strategy.broker, "interest", None) or []  # a CashInterestBroker's interest
+        if credits:
+            rows = dates.get_indexer(pd.to_datetime([c["date"] for c in credits]))
+            for r, c in zip(rows, credits):
+                if r >= 0:
+                    flows[r] += c["amount"]
         sizes, cash = np.cumsum(trades, axis=0), self._cash0 + np.cumsum(flows)
         positions = pd.DataFrame(sizes * np.asarray(self._closes, dtype=float).reshape(sizes.shape),
                                  index=dates, columns=self._names)

@@ -294,3 +294,24 @@ def test_one_scheme_for_every_feed_prices_each_with_its_own_market(data_dir):
     shared = cerebro.run()[0]
     assert cerebro.broker.getvalue() == per_feed
     assert [f["commission"] for f in shared.fills] == [f["commission"] for f in strat.fills]
+
+
+def test_holdings_cash_includes_the_interest_credited():
+    """Holdings rebuilds cash from the fills; with CashInterestBroker the credits are cash flows too,
+    so the last row sums to the broker's final value and its cash to the broker's cash."""
+    from bt_lstm_mvo.analyzers import Holdings
+    from bt_lstm_mvo.feeds.market import load_market as load
+
+    market = load(["BTC-USD", "SPY"], source="synthetic", start="2020-01-01", end="2020-12-31")
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.broker = CashInterestBroker(rate=0.05)
+    market.add_to(cerebro)
+    cerebro.broker.setcash(1e6)
+    cerebro.broker.addcommissioninfo(AssetCommission(commission=0.001))
+    cerebro.addstrategy(FixedWeightsStrategy, weights={"BTC-USD": 0.3, "SPY": 0.3})
+    cerebro.addanalyzer(Holdings, _name="holdings")
+    strat = cerebro.run()[0]
+    pos = strat.analyzers.holdings.positions()
+    assert strat.broker.interest_paid > 1e4
+    assert pos["cash"].iloc[-1] == pytest.approx(strat.broker.getcash(), rel=1e-12)
+    assert pos.iloc[-1].sum() == pytest.approx(strat.broker.getvalue(), rel=1e-12)
