@@ -10,7 +10,6 @@ under any other scheme); the volume-capped remainders from the strategy's ``unfi
 from __future__ import annotations
 
 import backtrader as bt
-import numpy as np
 
 from bt_lstm_mvo.periods import to_date
 
@@ -46,12 +45,8 @@ class ExecutionCosts(bt.Analyzer):
         if not self._counted(bt.num2date(ex.dt).date()):
             return
         info = self.strategy.broker.getcommissioninfo(order.data)
-        table, market = getattr(info, "_table", None), getattr(info, "_market", None)
-        if table is not None:
-            fee, spread, impact = (float(x[0]) for x in table.breakdown(np.array([ex.size]), np.array([ex.price]),
-                                                                         market))
-        else:
-            fee, spread, impact = float(ex.comm), 0.0, 0.0
+        breakdown = getattr(info, "breakdown", None)  # an AssetCommission splits its charge
+        fee, spread, impact = breakdown(ex.size, ex.price) if breakdown is not None else (float(ex.comm), 0.0, 0.0)
         row = self._by_asset.setdefault(order.data._name, {"fee": 0.0, "spread": 0.0, "impact": 0.0})
         row["fee"] += fee
         row["spread"] += spread

@@ -659,11 +659,9 @@ class AllocationStrategy(bt.Strategy):
             fill = {"date": self._fill_date(ex.dt), "asset": name, "size": size, "price": price,
                     "value": abs(size) * price, "commission": float(ex.comm)}
             if self._table is not None:
-                i = self.assets.index(name)
-                one = CostTable([self._table.models[i]])
                 info = self.broker.getcommissioninfo(order.data)
-                market = getattr(info, "_market", None)
-                fee, spread, impact = (float(x[0]) for x in one.breakdown(np.array([size]), np.array([price]), market))
+                fee, spread, impact = (info.breakdown(size, price) if isinstance(info, AssetCommission)
+                                       else (float(ex.comm), 0.0, 0.0))
                 fill.update(fee=fee, spread=spread, impact=impact)
             self.fills.append(fill)
         else:

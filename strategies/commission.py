@@ -115,6 +115,12 @@ class AssetCommission(bt.CommInfoBase):
         """The rolling estimates the next fills are priced with (known at the decision bar)."""
         self._market = MarketView(*(np.array([float(x)]) for x in (half_spread, sigma, adv, volume)))
 
+    def breakdown(self, size: float, price: float) -> tuple[float, float, float]:
+        """(fee, spread, impact) of a fill of ``size`` at ``price``, priced as ``_getcommission`` is."""
+        fee, spread, impact = self._table.breakdown(np.array([size], dtype=float), np.array([price], dtype=float),
+                                                    self._market)
+        return float(fee[0]), float(spread[0]), float(impact[0])
+
     def _getcommission(self, size, price, pseudoexec):
         return float(self._table.cost(np.array([size], dtype=float), np.array([price], dtype=float),
                                       self._market)[0])
