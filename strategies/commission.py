@@ -19,6 +19,7 @@ Use in any script::
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 
 import backtrader as bt
 import numpy as np
@@ -104,10 +105,7 @@ class AssetCommission(bt.CommInfoBase):
 
     def __init__(self):
         super().__init__()
-        p = self.p
-        self.model = CostModel(commission=p.commission, per_share=p.per_share, minimum=p.minimum,
-                               half_spread=p.half_spread, spread=p.spread, impact=p.impact, window=p.window,
-                               participation=p.participation, lot=p.lot, volume_unit=p.volume_unit)
+        self.model = CostModel(**{f.name: getattr(self.p, f.name) for f in fields(CostModel)})  # params = fields
         self._table = CostTable([self.model])
         self._market = None  # a one-asset MarketView, set by the strategy before it trades
 

@@ -53,9 +53,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.strategies.sizing import SAFETY
 from bt_lstm_mvo.vocab import ASSET_CLASSES, COST_PRESETS, SPREAD_MODES, VOLUME_UNITS, asset_class
 
-SAFETY = 1e-9  # fraction of portfolio value kept back for floating-point rounding (as sizing.py)
 _K = 3.0 - 2.0 * math.sqrt(2.0)
 
 
