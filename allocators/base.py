@@ -84,6 +84,16 @@ def check_history(history, source: str = "history") -> None:
         raise DataError(f"{source}: the index must be strictly increasing dates (sort and de-duplicate it)")
 
 
+def has_array_path(cls) -> bool:
+    """The allocator class has ``allocate_values`` defined where its ``allocate`` is (a subclass
+    that overrides ``allocate`` alone keeps the DataFrame path, so its override is called)."""
+    def owner(name):
+        return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+    values = owner("allocate_values")
+    return values is not None and values is owner("allocate")
+
+
 def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.ndarray:
     """:func:`validate_weights` as a float array in ``assets`` order, with a fast path.
 
@@ -101,11 +111,14 @@ def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.nd
         values = weights.to_numpy(dtype=float)
     else:
         values = None
-    if values is not None and values.shape == (len(assets),) and np.isfinite(values).all() \
-            and not (values < -WEIGHT_TOL).any() and float(values.sum()) <= 1.0 + 1e-6:
-        w = np.maximum(values, 0.0)
-        total = float(w.sum())
-        return w / total if total > 1.0 else w
+    if values is not None and values.shape == (len(assets),) and len(values):
+        # two reductions decide it: a NaN or inf makes the sum non-finite (or the min fail the test)
+        low, total = float(values.min()), float(values.sum())
+        if low >= -WEIGHT_TOL and np.isfinite(total) and total <= 1.0 + 1e-6:
+            w = values.copy() if low >= 0.0 else np.maximum(values, 0.0)
+            if low < 0.0:
+                total = float(w.sum())
+            return w / total if total > 1.0 else w
     if type(weights) is np.ndarray:  # breaks the contract: the Series path words the error
         weights = pd.Series(weights.astype(float, copy=False), index=assets)
     return validate_weights(weights, assets, source=source).to_numpy(dtype=float)

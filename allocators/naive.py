@@ -17,8 +17,12 @@ class EqualWeight(Allocator):
     lookback = 1
 
     def allocate(self, history: pd.DataFrame) -> pd.Series:
-        n = history.shape[1]
-        return pd.Series(np.full(n, 1.0 / n), index=history.columns)
+        return pd.Series(self.allocate_values(history.to_numpy(), history.columns), index=history.columns)
+
+    def allocate_values(self, values: np.ndarray, columns, dates=None) -> np.ndarray:
+        """:meth:`allocate` as an array in ``columns`` order (the strategies' and engine's per-bar path)."""
+        n = len(columns)
+        return np.full(n, 1.0 / n)
 
 
 class FixedWeights(Allocator):
@@ -48,19 +52,20 @@ class FixedWeights(Allocator):
         if total > 1.0 + 1e-9:
             raise ConfigError(f"FixedWeights: weights sum to {total:.6g}; they must sum to <= 1")
         self.weights = clean
-        self._cache: tuple[tuple, pd.Series] | None = None
+        self._cache: tuple | None = None  # (columns object, weights array) of the last call
 
     def allocate(self, history: pd.DataFrame) -> pd.Series:
-        key = tuple(history.columns)
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1].copy()  # same columns as last bar: same weights
-        missing = [a for a in self.weights if a not in history.columns]
+        return pd.Series(self.allocate_values(history.to_numpy(), history.columns), index=history.columns)
+
+    def allocate_values(self, values: np.ndarray, columns, dates=None) -> np.ndarray:
+        """:meth:`allocate` as an array in ``columns`` order (the strategies' and engine's per-bar path)."""
+        if self._cache is not None and self._cache[0] is columns:
+            return self._cache[1].copy()  # the same columns object as last bar: the same weights
+        missing = [a for a in self.weights if a not in columns]
         if missing:
-            raise AllocationError(
-                f"FixedWeights: assets {missing} are not in the data (columns: {list(history.columns)})"
-            )
-        weights = pd.Series(self.weights, dtype=float).reindex(history.columns).fillna(0.0)
-        self._cache = (key, weights)
+            raise AllocationError(f"FixedWeights: assets {missing} are not in the data (columns: {list(columns)})")
+        weights = np.array([self.weights.get(a, 0.0) for a in columns], dtype=float)
+        self._cache = (columns, weights)
         return weights.copy()
 
     def describe(self) -> dict:
@@ -82,12 +87,15 @@ class BuyAndHold(Allocator):
         self.asset = asset
 
     def allocate(self, history: pd.DataFrame) -> pd.Series:
-        if self.asset not in history.columns:
-            raise AllocationError(
-                f"BuyAndHold: asset {self.asset!r} is not in the data (columns: {list(history.columns)})"
-            )
-        w = pd.Series(0.0, index=history.columns)
-        w[self.asset] = 1.0
+        return pd.Series(self.allocate_values(history.to_numpy(), history.columns), index=history.columns)
+
+    def allocate_values(self, values: np.ndarray, columns, dates=None) -> np.ndarray:
+        """:meth:`allocate` as an array in ``columns`` order."""
+        cols = list(columns)
+        if self.asset not in cols:
+            raise AllocationError(f"BuyAndHold: asset {self.asset!r} is not in the data (columns: {cols})")
+        w = np.zeros(len(cols))
+        w[cols.index(self.asset)] = 1.0
         return w
 
     def describe(self) -> dict:

@@ -112,8 +112,8 @@ class RollingAlpha(PortfolioReturnsAnalyzer):
         ("risk_free", 0.0),
     )
 
-    def __init__(self):
-        super().__init__()
+    def _configure(self):
+        super()._configure()
         feed, series = self.p.data, self.p.benchmark_returns
         if (feed is None) == (series is None):
             raise ConfigError(

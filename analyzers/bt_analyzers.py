@@ -78,6 +78,10 @@ class PortfolioReturnsAnalyzer(bt.Analyzer):
         self.timereturn = bt.analyzers.TimeReturn(
             timeframe=self.p.timeframe, compression=self.p.compression, fund=self.p.fund
         )
+        self._configure()
+
+    def _configure(self):
+        """Check and read the params (shared by ``__init__`` and :mod:`~bt_lstm_mvo.analyzers.replay`)."""
         owner = type(self).__name__
         self.since = to_date(self.p.since, f"{owner}: since") if self.p.since is not None else None
         self.configured_periods_per_year = check_periods_per_year(self.p.periods_per_year, owner)
@@ -130,8 +134,8 @@ class SortinoRatio(PortfolioReturnsAnalyzer):
         ("variant", "standard"),
     )
 
-    def __init__(self):
-        super().__init__()
+    def _configure(self):
+        super()._configure()
         self.variant = check_choice(self.p.variant, SORTINO_VARIANTS, "SortinoRatio: variant")
         self.target = check_number(self.p.target, "SortinoRatio: target")
 
@@ -193,8 +197,8 @@ class PaperMetrics(PortfolioReturnsAnalyzer):
         ("sortino_risk_free", False),
     )
 
-    def __init__(self):
-        super().__init__()
+    def _configure(self):
+        super()._configure()
         self.sortino_variant = check_choice(self.p.sortino_variant, SORTINO_VARIANTS,
                                             "PaperMetrics: sortino_variant")
         if self.p.ddof not in (0, 1):
@@ -249,8 +253,8 @@ class TearsheetStats(PortfolioReturnsAnalyzer):
         """The worst drawdowns, one row each (after ``stop``)."""
         return pd.DataFrame(self.rets["drawdowns"], columns=["start", "valley", "recovery", "depth", "days"])
 
-    def __init__(self):
-        super().__init__()
+    def _configure(self):
+        super()._configure()
         for key in ("rolling_bars", "n_drawdowns"):
             value = getattr(self.p, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < (2 if key == "rolling_bars" else 1):

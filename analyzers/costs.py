@@ -29,6 +29,9 @@ class ExecutionCosts(bt.Analyzer):
     params = (("since", None),)
 
     def __init__(self):
+        self._configure()
+
+    def _configure(self):
         self.since = to_date(self.p.since, "ExecutionCosts: since").date() if self.p.since is not None else None
 
     def start(self):

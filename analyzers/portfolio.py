@@ -59,6 +59,9 @@ class PortfolioWeights(bt.Analyzer):
     params = (("since", None), ("periods_per_year", None), ("keep_series", True), ("windows", None))
 
     def __init__(self):
+        self._configure()
+
+    def _configure(self):
         self.since = to_date(self.p.since, "PortfolioWeights: since").date() if self.p.since is not None else None
         self.windows = {str(k): (to_date(a, f"PortfolioWeights: window {k!r}").date(),
                                  to_date(b, f"PortfolioWeights: window {k!r}").date())

@@ -81,8 +81,8 @@ class StressWindow(PortfolioReturnsAnalyzer):
         ("edge_slack_days", 4),
     )
 
-    def __init__(self):
-        super().__init__()
+    def _configure(self):
+        super()._configure()
         windows = self.p.windows
         if not isinstance(windows, Mapping) or not windows:
             raise ConfigError(

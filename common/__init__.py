@@ -18,7 +18,7 @@ notebook API. Importing it loads neither backtrader nor torch.
 
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError, OutputError, PluginError
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 def run(config, data_dir=None, progress: bool = False, stage=lambda msg: None, frames=None):

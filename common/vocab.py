@@ -51,6 +51,15 @@ LOSS_KINDS = ("paper", "notebook", "sharpe", "sortino")
 DEVICES = ("auto", "cpu", "cuda")
 #: block bootstrap schemes of the significance tests
 BOOTSTRAP_METHODS = ("circular", "stationary")
+#: the engines a run can use: ``backtrader`` (order-level events) or ``array`` (the numpy engine)
+ENGINES = ("backtrader", "array")
+
+# Conventions of the self-financing rebalance, shared by both engines (strategies/sizing.py,
+# strategies/costs.py and engine/): numbers, not allowed values, but one fact each.
+#: fraction of portfolio value kept back from the buys for floating-point rounding
+CASH_SAFETY = 1e-9
+#: a size within this many lots of a whole lot counts as that lot (rounding toward zero)
+LOT_TOLERANCE = 1e-9
 
 
 def check_choice(value, allowed: tuple, name: str) -> str:

@@ -36,6 +36,7 @@ from bt_lstm_mvo.text import did_you_mean, one_line, short_repr
 from bt_lstm_mvo.vocab import (
     CALENDAR_POLICIES,
     COST_PRESETS,
+    ENGINES,
     EXECUTIONS,
     FAILURE_POLICIES,
     FILE_FORMATS,
@@ -416,6 +417,7 @@ class ExperimentConfig(_Strict):
     name: str = "experiment"
     description: str = ""
     mode: Literal[MODES] = "backtest"
+    engine: Literal[ENGINES] = "backtrader"
     replication: ReplicationConfig = Field(default_factory=ReplicationConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -450,6 +452,9 @@ class ExperimentConfig(_Strict):
 
     @model_validator(mode="after")
     def _cross(self):
+        if self.engine == "array" and self.mode == "notebook_replication":
+            raise ValueError("engine: 'array' runs strategies (mode backtest or study); notebook_replication "
+                             "replays the reference notebook and has no engine to choose")
         if self.mode in ("backtest", "study") and not self.strategies:
             raise ValueError(f"strategies: at least one strategy is required (mode {self.mode!r})")
         if (self.mode == "study") != (self.study is not None):

@@ -32,61 +32,17 @@ from bt_lstm_mvo.analyzers import (
     TearsheetStats,
 )
 from bt_lstm_mvo.errors import ConfigError
+from bt_lstm_mvo.experiment.array_run import run_array_backtest
+from bt_lstm_mvo.experiment.backtest import BacktestResult, cost_models, interest_rate
 from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
 from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
-from bt_lstm_mvo.experiment.summary import run_metrics
 from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.broker import CashInterestBroker
 from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
-from bt_lstm_mvo.strategies.costs import models_for
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class BacktestResult:
-    """What one run produced. ``returns`` (test period only, from ``trade_start``) are the
-    ``PaperMetrics`` analyzer's own series; ``analyzers`` holds every analyzer's output."""
-
-    name: str
-    kind: str
-    seed: int | None
-    values: pd.Series  # portfolio value at each bar's close (whole run, warm-up included)
-    returns: pd.Series  # daily returns over the test period (PaperMetrics.portfolio_returns())
-    weights_target: pd.DataFrame  # target weights on rebalance dates
-    rebalances: list[dict]
-    fills: list[dict]
-    order_failures: list[dict]
-    fallbacks: list[dict]
-    fits: list[dict]
-    trade_start: pd.Timestamp
-    seconds: float
-    cash: float
-    allocator: dict = field(default_factory=dict)
-    analyzers: dict = field(default_factory=dict)
-    positions: pd.DataFrame | None = None  # Holdings: value per asset + cash after each bar's fills
-    transactions: pd.DataFrame | None = None  # Holdings: one row per fill (pyfolio layout)
-    unfilled: list = field(default_factory=list)  # what a volume cap left unfilled, per order
-    interest: float = 0.0  # interest earned on idle cash over the whole run
-
-    def held_weights(self) -> pd.DataFrame:
-        """The weights (and cash) held during each test return, dated like :attr:`returns`: the
-        holdings after the previous bar's fills, from ``Holdings``. With ``close`` execution row
-        ``d`` is exactly what earned the return of ``d``; with ``next_open`` the fills of bar ``d``
-        happen at its open, so row ``d`` is what was held from the previous close to that open."""
-        pos = self.positions
-        weights = pos.div(pos.sum(axis=1), axis=0).shift(1)
-        return weights.loc[self.returns.index]
-
-    def metrics(self) -> dict:
-        """The run's figures, read from its analyzers (:func:`~bt_lstm_mvo.experiment.summary.run_metrics`)."""
-        return run_metrics(self.analyzers, self.cash)
-
-    @property
-    def periods_per_year(self) -> float | None:
-        return self.analyzers["paper_metrics"]["periods_per_year"]
 
 
 @dataclass
@@ -253,14 +209,20 @@ def run_backtest(
     analyzers: dict | None = None,
     folds: tuple | None = None,
     allocator=None,
+    engine: str = "backtrader",
 ) -> BacktestResult:
     """Run strategy ``spec`` on ``market``; trading starts at ``trade_start`` (earlier bars warm up).
 
     ``analyzers`` maps a name to ``(AnalyzerClass, kwargs)`` and must include ``paper_metrics``
     and ``portfolio`` (:func:`analyzer_specs`); every ``get_analysis()`` is kept. ``folds``: the
     walk-forward plan from :func:`split_for` (refits at each fold), or None. ``allocator``: use
-    this Allocator instead of building one from ``spec`` (a ``ReplayAllocator``).
+    this Allocator instead of building one from ``spec`` (a ``ReplayAllocator``). ``engine``:
+    ``backtrader`` (a Cerebro, order by order) or ``array`` (the numpy engine,
+    :func:`~bt_lstm_mvo.experiment.array_run.run_array_backtest`, reported by the same analyzers).
     """
+    if engine == "array":
+        return run_array_backtest(market, name, spec, broker, trade_start, seed=seed, progress=progress,
+                                  analyzers=analyzers, folds=folds, allocator=allocator)
     t0 = time.perf_counter()
     if allocator is None:
         allocator = build_allocator(spec, seed=seed, progress=progress)
@@ -297,20 +259,14 @@ def set_broker(cerebro: bt.Cerebro, broker, tickers) -> None:
     """Cash, interest and every feed's cost model of ``broker`` (a ``BrokerConfig``) on ``cerebro``:
     one flat :class:`ProportionalCommission`, or an :class:`AssetCommission` per ticker
     (``broker.costs``), and a :class:`CashInterestBroker` when idle cash earns interest."""
-    rate = broker.interest_rate
-    if broker.interest_csv is not None:
-        from bt_lstm_mvo.feeds.rates import load_rates
-
-        rate = load_rates(broker.interest_csv)
+    rate = interest_rate(broker)
     if broker.interest_csv is not None or rate:
         cerebro.broker = CashInterestBroker(rate=rate)
     cerebro.broker.setcash(float(broker.cash))
-    if broker.costs is None:
+    models = cost_models(broker, tickers)
+    if models is None:
         cerebro.broker.addcommissioninfo(ProportionalCommission(commission=float(broker.commission)))
         return
-    c = broker.costs
-    models = models_for(tickers, c.preset, c.crypto.given(), c.equity.given(),
-                        {t: m.given() for t, m in c.assets.items()})
     for ticker, model in models.items():
         cerebro.broker.addcommissioninfo(AssetCommission(**model.describe()), name=ticker)
 
@@ -382,7 +338,8 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
         for seed in seeds_of(spec):
             stage(plan.line(name + (f" (seed {seed})" if seed is not None else "")))
             runs[name].append(run_backtest(market, name, spec, cfg.broker, start, seed=seed,
-                                           progress=progress, analyzers={**analyzers, **extra}, folds=folds))
+                                           progress=progress, analyzers={**analyzers, **extra}, folds=folds,
+                                           engine=cfg.engine))
             plan.finished(spec.kind, runs[name][-1].seconds)
     result.runs = {name: runs[name] for name in cfg.strategies}
     if cfg.buy_and_hold_benchmarks:
@@ -390,6 +347,6 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
             stage(plan.line(f"buy-and-hold {ticker}"))
             spec = StrategyConfig(kind="buy_and_hold", asset=ticker, schedule="never")
             result.benchmarks[ticker] = run_backtest(market, f"hold {ticker}", spec, cfg.broker, start,
-                                                     analyzers=analyzers, folds=folds)
+                                                     analyzers=analyzers, folds=folds, engine=cfg.engine)
             plan.finished("buy_and_hold", result.benchmarks[ticker].seconds)
     return result

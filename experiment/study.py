@@ -129,7 +129,7 @@ def run_study_task(task: dict) -> dict:
             broker = cfg.broker.model_copy(update={"commission": float(commission)})
             replay = None if first is None else ReplayAllocator(first.weights_target)
             run = run_backtest(market, name, spec, broker, start, seed=task["seed"], analyzers=analyzers,
-                               folds=folds, allocator=replay)
+                               folds=folds, allocator=replay, engine=cfg.engine)
             if i == 0:
                 first = run
                 out["fits"] = [{k: str(v) for k, v in fit.items()} for fit in run.fits]
@@ -138,7 +138,7 @@ def run_study_task(task: dict) -> dict:
         for preset in task.get("cost_presets", []):
             broker = cfg.broker.model_copy(update={"costs": CostsConfig(preset=preset)})
             run = run_backtest(market, name, spec, broker, start, seed=task["seed"], analyzers=analyzers,
-                               folds=folds, allocator=ReplayAllocator(first.weights_target))
+                               folds=folds, allocator=ReplayAllocator(first.weights_target), engine=cfg.engine)
             presets[preset] = _summary(run, folds[0])
         out.update(status="ok", levels=levels, presets=presets, plan=[f.as_dict() for f in folds[0]],
                    periods_per_year=float(first.periods_per_year), tickers=list(market.tickers),

@@ -196,7 +196,7 @@ def run_task(task: dict) -> dict:
         spec = apply_overrides(cfg.strategies[task["strategy"]], task["overrides"])
         check_against_data(cfg.model_copy(update={"strategies": {task["strategy"]: spec}}), market, start, folds)
         run = run_backtest(market, task["strategy"], spec, cfg.broker, start, seed=task["seed"],
-                           analyzers=analyzer_specs(cfg, start, folds), folds=folds)
+                           analyzers=analyzer_specs(cfg, start, folds), folds=folds, engine=cfg.engine)
         metrics = run.metrics()
         ppy = run.periods_per_year
         out.update(

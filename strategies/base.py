@@ -33,7 +33,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, weights_array
+from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, has_array_path, weights_array
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import to_date
 from bt_lstm_mvo.strategies.commission import AssetCommission
@@ -118,16 +118,6 @@ def _fill_records(with_costs: bool) -> Records:
     parts = ("fee", "spread", "impact") if with_costs else ()
     return Records(floats=("size", "price", "value", "commission", *parts), objects=("date", "asset"),
                    order=("date", "asset", "size", "price", "value", "commission", *parts))
-
-
-def _has_array_path(cls) -> bool:
-    """The allocator class has ``allocate_values`` defined where its ``allocate`` is (a subclass
-    that overrides ``allocate`` alone keeps the DataFrame path, so its override is called)."""
-    def owner(name):
-        return next((k for k in cls.__mro__ if name in k.__dict__), None)
-
-    values = owner("allocate_values")
-    return values is not None and values is owner("allocate")
 
 
 class AllocationStrategy(bt.Strategy):
@@ -448,7 +438,7 @@ class AllocationStrategy(bt.Strategy):
         """Ask the allocator; apply the failure policy. Returns validated weights (asset order)."""
         try:
             if self._array_path is None:
-                self._array_path = _has_array_path(type(self.allocator))
+                self._array_path = has_array_path(type(self.allocator))
             if self._array_path:  # the same weights without building a DataFrame (LSTMAllocator)
                 h = self._hist
                 lo = 0 if self.allocator.lookback is None else max(0, h.n - self.allocator.lookback)

@@ -53,8 +53,15 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from bt_lstm_mvo.errors import ConfigError
-from bt_lstm_mvo.strategies.sizing import SAFETY
-from bt_lstm_mvo.vocab import ASSET_CLASSES, COST_PRESETS, SPREAD_MODES, VOLUME_UNITS, asset_class
+from bt_lstm_mvo.vocab import (
+    ASSET_CLASSES,
+    CASH_SAFETY,
+    COST_PRESETS,
+    LOT_TOLERANCE,
+    SPREAD_MODES,
+    VOLUME_UNITS,
+    asset_class,
+)
 
 _K = 3.0 - 2.0 * math.sqrt(2.0)
 
@@ -251,7 +258,7 @@ class CostTable:
         if not (lot > 0).any():
             return sizes
         safe = np.where(lot > 0, lot, 1.0)
-        steps = np.floor(np.abs(sizes) / safe + 1e-9)
+        steps = np.floor(np.abs(sizes) / safe + LOT_TOLERANCE)
         return np.where(lot > 0, np.sign(sizes) * steps * safe, sizes)
 
 
@@ -285,7 +292,7 @@ def plan_orders(
     2. trades smaller than ``min_trade_value`` are dropped; 3. the volume cap clips each size;
     4. sells never exceed the position; sizes are rounded to lots (toward zero);
     5. if the buys plus their costs exceed the cash plus the sells' proceeds net of their costs
-       (less ``SAFETY`` of the value), they are scaled by ``available / spend(buys)`` (exact for
+       (less ``CASH_SAFETY`` of the value), they are scaled by ``available / spend(buys)`` (exact for
        costs proportional to size; the impact's convexity keeps it feasible), or where that still
        does not fit (a fee floor, lots) by the largest factor below it that fits (bisection);
        then rounded to lots again.
@@ -320,7 +327,7 @@ def plan_orders(
     sizes = table.to_lots(np.maximum(capped, -units))
     sells, buys = np.minimum(sizes, 0.0), np.maximum(sizes, 0.0)
     proceeds = float((-sells * p).sum() - table.cost(sells, p, market).sum())
-    available = cash + proceeds - SAFETY * value
+    available = cash + proceeds - CASH_SAFETY * value
 
     def spend(b):
         return float((b * p).sum() + table.cost(b, p, market).sum())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAFETY = 1e-9  # fraction of portfolio value kept back for floating-point rounding
+from bt_lstm_mvo.vocab import CASH_SAFETY
 
 
 @dataclass
@@ -70,7 +70,7 @@ def plan_rebalance(
 
     sells = -trades[trades < 0].sum()
     buys = trades[trades > 0].sum()
-    available = cash + sells * (1.0 - rate) - SAFETY * value
+    available = cash + sells * (1.0 - rate) - CASH_SAFETY * value
     scale = 1.0
     if buys > 0 and buys * (1.0 + rate) > available:
         scale = max(available, 0.0) / (buys * (1.0 + rate))

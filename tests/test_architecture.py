@@ -163,6 +163,20 @@ def test_allocators_are_framework_free():
         assert not any("backtrader" in third[m] for m in reach), f"{name} reaches backtrader"
 
 
+def test_the_array_engine_shares_no_code_with_the_backtrader_path():
+    """engine/ checks the strategies, so it may reach allocators and the shared vocabulary, never
+    strategies/, feeds/ (Backtrader feeds), analyzers/ or experiment/, nor Backtrader itself."""
+    mods, graph, third = _graph()
+    engine = [m for m in mods if m.startswith(f"{PACKAGE}.engine")]
+    assert len(engine) >= 4
+    for name in engine:
+        reach = _reachable(graph, name) | {name}
+        forbidden = sorted(m for m in reach if m.startswith((f"{PACKAGE}.strategies", f"{PACKAGE}.feeds",
+                                                              f"{PACKAGE}.analyzers", f"{PACKAGE}.experiment")))
+        assert forbidden == [], f"{name} reaches {forbidden}"
+        assert not any("backtrader" in third[m] for m in reach), f"{name} reaches backtrader"
+
+
 def test_allocators_import_without_backtrader():
     code = ("import sys, bt_lstm_mvo.allocators, bt_lstm_mvo.allocators.mvo, bt_lstm_mvo.allocators.lstm; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('backtrader', 'matplotlib')); "

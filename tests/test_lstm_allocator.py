@@ -235,13 +235,15 @@ def test_allocate_values_is_allocate_without_pandas(prices):
 
 
 def test_the_strategy_takes_the_array_path_unless_allocate_is_overridden(prices):
-    from bt_lstm_mvo.strategies.base import _has_array_path
+    from bt_lstm_mvo.allocators.base import has_array_path as _has_array_path
 
     class Logged(LSTMAllocator):
         def allocate(self, history):
             return super().allocate(history)
 
     assert _has_array_path(LSTMAllocator) and not _has_array_path(Logged)
+    from bt_lstm_mvo.allocators.mvo import MVOAllocator
     from bt_lstm_mvo.allocators.naive import EqualWeight
 
-    assert not _has_array_path(EqualWeight)
+    assert _has_array_path(EqualWeight)  # the naive allocators have one too (allocators/naive.py)
+    assert not _has_array_path(MVOAllocator)

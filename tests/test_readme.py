@@ -52,3 +52,15 @@ def test_readme_broker_realism_example_runs(data_dir, monkeypatch, capsys):
     assert stats["Completed"] == sum(stats.values()) > 0
     assert all(f["size"] == round(f["size"]) for f in scope["strat"].fills if f["asset"] == "SPY")
     assert "'spread'" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+def test_readme_array_engine_example_runs(data_dir, monkeypatch, capsys):
+    section = README.split("## Two engines: Backtrader and the array engine", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(block.replace('"../shared/data"', repr(str(data_dir))), "README.md", "exec"), scope)
+    lines = capsys.readouterr().out.split("\n")
+    finals = [float(line.split()[1]) for line in lines if line.strip()]
+    assert len(finals) == 3 and finals[0] > finals[1] > finals[2]  # more cost, less left

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bt_lstm_mvo.strategies.sizing import SAFETY, plan_rebalance
+from bt_lstm_mvo.strategies.sizing import plan_rebalance
+from bt_lstm_mvo.vocab import CASH_SAFETY as SAFETY
 
 
 def test_from_cash_reaches_weights_of_post_cost_value():
