@@ -768,3 +768,18 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
         out["final_backtrader"] = float(value)
         out["final_rel_diff_backtrader"] = sim.final_value / float(value) - 1
     return out
+
+
+def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_orders: int = 150_000) -> dict:
+    """:func:`array_engine` at each size (``"paper"`` or ``(assets, bars)``); the Backtrader engine
+    joins the comparison where the run has at most ``backtrader_max_orders`` orders."""
+    out = []
+    for size in sizes:
+        if size == "paper":
+            frames, label = paper_frames(data_dir), "paper data (real, 2019-2024)"
+        else:
+            n, b = size
+            frames, label = synthetic_frames(n, b, seed=0), f"synthetic {n} x {b}"
+        n_orders = len(frames) * len(next(iter(frames.values())))
+        out.append(array_engine(frames, label, repeats, backtrader=n_orders <= backtrader_max_orders))
+    return {"cases": out}

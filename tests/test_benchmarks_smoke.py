@@ -41,7 +41,18 @@ def results(tiny):
     res["lstm_inference"] = cases.lstm_inference(short_bars=80, long_bars=160, n_assets=2, calls=2, trade_bars=5,
                                                  hidden_size=4, fit_epochs=1, strategy_repeats=1)
     assert torch.get_num_threads() == threads  # the LSTM benchmarks restore the thread count
+    res["engine"] = {"cases": [cases.array_engine(tiny, "tiny synthetic", repeats=1, backtrader=True),
+                               cases.array_engine(cases.synthetic_frames(4, 30, seed=1), "no backtrader", repeats=1,
+                                                  backtrader=False)]}
     return res
+
+
+def test_array_engine_structure(results):
+    with_bt, alone = results["engine"]["cases"]
+    assert abs(with_bt["final_rel_diff_backtrader"]) < 1e-9  # the same run on both engines
+    assert abs(with_bt["final_rel_diff_loop"]) < 1e-6  # the loop's fixed point stops at 1e-12 per bar
+    assert _finite(with_bt["engine_vs_loop_cpu"]) and _finite(with_bt["backtrader_vs_engine_cpu"])
+    assert "backtrader_engine" not in alone["stats"] and "backtrader_vs_engine_cpu" not in alone
 
 
 def _finite(x) -> bool:
@@ -107,19 +118,21 @@ def test_sweep_not_available_is_reported(monkeypatch):
 
 
 def test_report_renders(results):
-    res = dict(results, sweep={"ok": False, "error": "not measured: sweep not available (test)"})
+    big = {"assets": 200, "bars": 6000, "orders": 1_194_000, "cpu_s": 300.0, "wall_s": 310.0, "peak_rss_mib": 900.0}
+    res = dict(results, sweep={"ok": False, "error": "not measured: sweep not available (test)"}, big=big)
     text = render(res, findings(res), changes(res))
     for heading in ("# Benchmarks", "## Machine", "## Summary: ratios vs goals", "## 1. Simulation overhead",
-                    "## 2. Event-driven", "## 3. Scaling", "## 4. LSTM", "## 5. End-to-end"):
+                    "## 2. Event-driven", "## 3. Scaling", "## 4. LSTM", "## 5. End-to-end", "## 6. The array engine"):
         assert heading in text
+    assert "200 x 6000 on the Backtrader engine: CPU / the issue's 520 s | 0.58" in text
     assert "python benchmarks/run_benchmarks.py" in text and "--quick" in text
     assert "not measured: sweep not available" in text
     assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE)
 
 
 def test_cli_flags():
-    args = parse_args(["--quick", "--skip-e2e", "--out", "x.md"])
-    assert args.quick and args.skip_e2e and args.out == "x.md"
+    args = parse_args(["--quick", "--skip-e2e", "--out", "x.md", "--big"])
+    assert args.quick and args.skip_e2e and args.out == "x.md" and args.big
 
 
 @pytest.mark.realdata

@@ -292,3 +292,26 @@ def test_a_cost_study_prices_the_same_decisions_under_every_cost_model(tmp_path)
             assert all(d <= 0 for d in diffs[:1])
     md = (out / "report.md").read_text()
     assert "Cost sensitivity - a" in md and "Break-even costs" in md
+
+
+def test_the_study_replay_gives_the_same_numbers_on_the_array_engine():
+    """A study's replayed cost levels (ReplayAllocator) on ``engine: array`` equal Backtrader's."""
+    from bt_lstm_mvo.allocators.replay import ReplayAllocator
+    from bt_lstm_mvo.experiment.run import analyzer_specs, market_for, run_backtest, split_for
+
+    cfg = parse_config({"data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY", "GLD"], "start": "2019-01-01",
+                                 "end": "2021-12-31"},
+                        "split": {"folds": {"first_test": "2020-07-01", "length": "half", "gap": 2}},
+                        "strategies": {"mvo": {"kind": "mvo"}}})
+    market = market_for(cfg)
+    start, folds = split_for(cfg, market.index)
+    spec, an = cfg.strategies["mvo"], analyzer_specs(cfg, start, folds)
+    first = run_backtest(market, "mvo", spec, cfg.broker, start, analyzers=an, folds=folds)
+    dear = cfg.broker.model_copy(update={"commission": 0.005})
+    runs = {e: run_backtest(market, "mvo", spec, dear, start, analyzers=an, folds=folds, engine=e,
+                            allocator=ReplayAllocator(first.weights_target)) for e in ("backtrader", "array")}
+    a, b = runs["backtrader"], runs["array"]
+    assert abs(b.values.iloc[-1] / a.values.iloc[-1] - 1) < 1e-8
+    assert b.weights_target.equals(a.weights_target)
+    for k, v in a.metrics().items():
+        assert b.metrics()[k] == pytest.approx(v, rel=1e-9, abs=1e-12), k

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import pickle
 
+import numpy as np
 import pytest
 
 from bt_lstm_mvo.errors import ConfigError
@@ -152,3 +153,21 @@ def test_bad_sweep_config_is_a_clear_config_error(sweep, message):
         config(**sweep)
     assert message in str(err.value)
     assert str(err.value).startswith("sweep.yaml: sweep")
+
+
+def test_the_array_engine_gives_the_sweep_the_same_numbers(loky2):
+    """``engine: array`` in a sweep: the same tasks, the same metrics and returns (to 1e-9)."""
+    raw = copy.deepcopy(BASE)
+    raw["engine"] = "array"
+    arr = run_sweep(parse_config(raw, source="sweep.yaml"), backend="loky", workers=1)
+    assert len(arr.records) == len(loky2.records) and all(r["status"] == "ok" for r in arr.records)
+    def by_id(result):
+        return sorted(result.records, key=lambda r: r["task_id"])
+
+    for a, b in zip(by_id(loky2), by_id(arr)):
+        assert a["overrides"] == b["overrides"] and a["seed"] == b["seed"]
+        for k, v in a["metrics"].items():
+            same = (v is None and b["metrics"][k] is None) or b["metrics"][k] == pytest.approx(v, rel=1e-9, abs=1e-12)
+            assert same, k
+        assert list(a["returns"]) == list(b["returns"])
+        np.testing.assert_allclose(list(b["returns"].values()), list(a["returns"].values()), rtol=1e-9, atol=1e-12)
