@@ -149,17 +149,21 @@ def findings(res: dict) -> list[str]:
                 "orders")
         if "no_allocator_call" in per_bar:
             machinery = per_bar["no_allocator_call"] - base
+            ew_if = per_bar["equal_weight"] - per_bar["no_allocator_call"]
+            fw_if = per_bar["fixed_weights"] - per_bar["no_allocator_call"]
             text += (f"; our strategy's own machinery (records, sizing, orders, notifications) {machinery:,.0f} us "
-                     f"({ov['ratio_cpu']['no_allocator_call']:.2f}x in all); the allocator interface (window "
-                     f"DataFrame, `allocate`, validation) {per_bar['equal_weight'] - per_bar['no_allocator_call']:,.0f}"
-                     f" us with EqualWeight and {per_bar['fixed_weights'] - per_bar['no_allocator_call']:,.0f} us "
-                     "with FixedWeights.")
+                     f"({ov['ratio_cpu']['no_allocator_call']:.2f}x in all); the allocator interface (`allocate_values`"
+                     f" on the price buffer, the weight check) {ew_if:+,.0f} us with EqualWeight and {fw_if:+,.0f} us "
+                     "with FixedWeights")
+            below = min(ew_if, fw_if) < 0
+            text += ": below zero, i.e. not measurable against this run's noise between variants." if below else "."
         else:
             text += f"; ours {per_bar['equal_weight'] - base:,.0f} us (EqualWeight)."
-        fw_us, ew_us = pieces.get("FixedWeights.allocate"), pieces.get("EqualWeight.allocate")
+        fw_us = pieces.get("FixedWeights.allocate_values (the strategy's path)")
+        ew_us = pieces.get("EqualWeight.allocate_values (the strategy's path)")
         if fw > ew and _ok(fw_us) and _ok(ew_us) and fw_us > 2 * ew_us:
-            text += (f" FixedWeights costs more because of the allocator itself: `FixedWeights.allocate` takes "
-                     f"{fw_us:.0f} us per call in isolation vs {ew_us:.0f} us for `EqualWeight.allocate` "
+            text += (f" FixedWeights costs more because of the allocator itself: `FixedWeights.allocate_values` takes "
+                     f"{fw_us:.0f} us per call in isolation vs {ew_us:.0f} us for `EqualWeight.allocate_values` "
                      "(`allocators/naive.py`).")
         out.append(text)
     ov = next((o for o in res.get("overhead", []) if "profile" in o), None)
@@ -329,7 +333,7 @@ def changes(res: dict) -> list[str]:
         "weights and holdings made once (fewer array operations per iteration, bit-identical results), and the "
         "minimum-trade filter only runs when one is set.",
         "- an optional array path of the allocator contract: an allocator class that defines `allocate_values` "
-        "next to its `allocate` (the LSTM does) gets a view of the strategy's price buffer and returns an array, "
+        "next to its `allocate` (the LSTM, EqualWeight, FixedWeights and BuyAndHold do) gets a view of the strategy's price buffer and returns an array, "
         "with no DataFrame or Series per bar; its features are numpy (`allocators/lstm/features.py:feature_tail`, "
         "equal to the offline pandas features to 1e-9) and its weights are `allocate`'s bit for bit. A subclass "
         "that overrides `allocate` alone keeps the DataFrame path.",
@@ -338,7 +342,7 @@ def changes(res: dict) -> list[str]:
         "",
         "What is left of our overhead is split in section 1 and the findings (`no_allocator_call`) between the "
         "strategy's own bookkeeping (per-bar records, sizing, order notifications) and, for the allocators "
-        "without an array path, the pandas objects of the allocator contract (a DataFrame window in, a Series "
+        "without an array path (MVO, a user's own), the pandas objects of the allocator contract (a DataFrame window in, a Series "
         "out, every bar).",
     ]
 

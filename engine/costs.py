@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from bt_lstm_mvo.engine.bars import Bars
 from bt_lstm_mvo.errors import ConfigError
@@ -187,6 +186,8 @@ def size_orders(models: Models, units, p, cash: float, w, est: tuple | None, vol
     if f(value) <= 0.0:
         post = value
     else:
+        from scipy.optimize import brentq  # here, not at import: scipy.optimize costs 0.3 s to import
+
         post = brentq(f, 0.0, value, xtol=1e-14 * value, rtol=4 * np.finfo(float).eps, maxiter=500)
     wanted = (wc * post - hc) / p
     if min_trade_value > 0:

@@ -161,7 +161,7 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
         value = cash_now + float(_sum(h))
         if table is None and value <= 0:
             sizes = comm = np.zeros(n)
-            parts, planned, scale, traded = None, 0.0, 1.0, 0.0
+            parts, planned, scale, traded, spent = None, 0.0, 1.0, 0.0, 0.0
         elif table is None:
             every = every_row[t] if state_row == t else bool(can.all())
             wc = (w * keep if cash_buffer else w) if every else np.where(can, w * keep, 0.0)
@@ -171,18 +171,20 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
             if min_trade_value > 0:
                 trades[np.abs(trades) < min_trade_value] = 0.0
             gross = np.abs(trades)
-            buys = 0.5 * float(_sum(gross) + _sum(trades))  # sum of the positive trades
-            sells = buys - float(_sum(trades))
+            total, net = float(_sum(gross)), float(_sum(trades))
+            buys = 0.5 * (total + net)  # the sum of the positive trades
+            sells = buys - net
             available = cash_now + sells * (1.0 - commission) - CASH_SAFETY * value
             scale = 1.0
             if buys > 0 and buys * (1.0 + commission) > available:
                 scale = max(available, 0.0) / (buys * (1.0 + commission))
                 trades = np.where(trades > 0, trades * scale, trades)
                 gross = np.abs(trades)
+                total, net = float(_sum(gross)), float(_sum(trades))
             sizes = trades / prices
             comm = commission * gross
-            traded = float(_sum(gross))
-            parts, planned = None, commission * traded
+            traded, spent = total, net + commission * total  # cash out: the trades and their commission
+            parts, planned = None, commission * total
         else:
             e = None if est is None else (est.half_spread[state_row], est.sigma[state_row], est.adv[state_row])
             vol = None if est is None else est.volume[state_row]
@@ -192,6 +194,7 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
             comm = parts[0] + parts[1] + parts[2]
             planned, scale = float(o.cost.sum()), o.buy_scale
             traded = float(np.abs(sizes * prices).sum())
+            spent = float(_sum(sizes * prices)) + float(_sum(comm))
             short = np.abs(o.capped) < np.abs(o.wanted)
             for i in np.flatnonzero(short).tolist():
                 short_log.append({"date": bars.dates[t].date(), "asset": bars.names[i], "wanted": float(o.wanted[i]),
@@ -205,7 +208,7 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
         n_rebalances += 1
         if not dry and traded > 0:  # a zero size adds 0.0 to its units and its cash: unchanged
             units = units + sizes
-            cash_now -= float(_sum(sizes * prices)) + float(_sum(comm))
+            cash_now -= spent
             fills.add(t, sizes, prices, comm, parts)
 
     for t in range(n_bars):
