@@ -333,8 +333,8 @@ def changes(res: dict) -> list[str]:
         "weights and holdings made once (fewer array operations per iteration, bit-identical results), and the "
         "minimum-trade filter only runs when one is set.",
         "- an optional array path of the allocator contract: an allocator class that defines `allocate_values` "
-        "next to its `allocate` (the LSTM, EqualWeight, FixedWeights and BuyAndHold do) gets a view of the strategy's price buffer and returns an array, "
-        "with no DataFrame or Series per bar; its features are numpy (`allocators/lstm/features.py:feature_tail`, "
+        "next to its `allocate` (the LSTM, EqualWeight, FixedWeights and BuyAndHold do) gets a view of the "
+        "strategy's price buffer and returns an array, with no DataFrame or Series per bar; the LSTM's features are numpy (`allocators/lstm/features.py:feature_tail`, "
         "equal to the offline pandas features to 1e-9) and its weights are `allocate`'s bit for bit. A subclass "
         "that overrides `allocate` alone keeps the DataFrame path.",
         "- `strategies/records.py`: `bars`, `rebalances` and `fills` are stored column-wise (float arrays, shared "
@@ -342,8 +342,8 @@ def changes(res: dict) -> list[str]:
         "",
         "What is left of our overhead is split in section 1 and the findings (`no_allocator_call`) between the "
         "strategy's own bookkeeping (per-bar records, sizing, order notifications) and, for the allocators "
-        "without an array path (MVO, a user's own), the pandas objects of the allocator contract (a DataFrame window in, a Series "
-        "out, every bar).",
+        "without an array path (MVO, a user's own), the pandas objects of the allocator contract (a DataFrame "
+        "window in, a Series out, every bar).",
     ]
 
 
