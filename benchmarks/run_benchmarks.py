@@ -335,7 +335,8 @@ def changes(res: dict) -> list[str]:
         "- an optional array path of the allocator contract: an allocator class that defines `allocate_values` "
         "next to its `allocate` (the LSTM, EqualWeight, FixedWeights and BuyAndHold do) gets a view of the "
         "strategy's price buffer and returns an array, with no DataFrame or Series per bar; the LSTM's features "
-        "are numpy (`allocators/lstm/features.py:feature_tail`, equal to the offline pandas features to 1e-9) and its weights are `allocate`'s bit for bit. A subclass "
+        "are numpy (`allocators/lstm/features.py:feature_tail`, equal to the offline pandas features to 1e-9) "
+        "and its weights are `allocate`'s bit for bit. A subclass "
         "that overrides `allocate` alone keeps the DataFrame path.",
         "- `strategies/records.py`: `bars`, `rebalances` and `fills` are stored column-wise (float arrays, shared "
         "objects) and read as the lists of dicts they replace, about a tenth of the memory per row.",
