@@ -87,6 +87,11 @@ def decide(bars: Bars, allocator: Allocator, *, schedule="daily", trade_start=No
            on_failure: str = "raise") -> Decisions:
     """Fit and ask ``allocator`` at every decision bar, in time order (see the module docstring)."""
     check_choice(on_failure, FAILURE_POLICIES, "on_failure")
+    if refit is not None and refit_dates is not None:
+        raise ConfigError("refit and refit_dates: give one (every N bars, or on given dates), not both")
+    for name, value, low in (("refit", refit, 1), ("fit_window", fit_window, 2), ("fit_gap", fit_gap, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+            raise ConfigError(f"{name}: must be an integer >= {low} (bars), got {value!r}")
     dates, names = bars.dates, pd.Index(list(bars.names))
     first = 0 if trade_start is None else int(np.searchsorted(dates.values.astype("datetime64[D]"),
                                                                np.datetime64(pd.Timestamp(trade_start).date(), "D")))

@@ -289,3 +289,7 @@ def test_bad_engine_input_is_a_plugin_error():
         simulate(bars, d, execution="at_noon")
     with pytest.raises(ConfigError, match="lacks"):
         simulate(bars, d, models=[{"commission": 0.001}])
+    with pytest.raises(ConfigError, match="not both"):
+        decide(bars, EqualWeight(), refit=5, refit_dates=["2020-01-03"])
+    with pytest.raises(ConfigError, match="fit_gap: must be an integer >= 0"):
+        decide(bars, EqualWeight(), fit_gap=-1)
