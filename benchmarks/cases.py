@@ -421,6 +421,42 @@ def _torch_threads(n: int):
     return old
 
 
+def minimal_training_epochs(train: pd.DataFrame, hidden_size: int = 64, epochs: int = 10) -> list[float]:
+    """Seconds per epoch of the minimal PyTorch loop a user would write for the same model on the same
+    tensors (full batch): ``nn.LSTM`` + ``nn.Linear`` + softmax, the paper loss, Adam, gradient clipping;
+    no validation, logging or checks. The inputs are built as ``LSTMAllocator.fit`` builds them."""
+    import torch
+
+    from bt_lstm_mvo.allocators.lstm import LSTMConfig
+    from bt_lstm_mvo.allocators.lstm.features import MinMaxScaler, feature_array, sample_rows, windows
+    from bt_lstm_mvo.allocators.lstm.losses import portfolio_loss
+
+    cfg = LSTMConfig(hidden_size=hidden_size, epochs=epochs)
+    spec = cfg.feature_spec
+    feats = feature_array(train.to_numpy(dtype=float), spec)
+    rows = sample_rows(feats, spec.window)
+    scaled = MinMaxScaler.fit(feats[rows[0] - spec.window + 1: rows[-1] + 1]).transform(feats)
+    x = torch.from_numpy(windows(scaled, rows, spec.window).astype(np.float32))
+    y = torch.from_numpy(feats[rows + 1, 0::spec.n_features_per_asset].astype(np.float32))
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(x.shape[2], hidden_size, batch_first=True)
+    head = torch.nn.Linear(hidden_size, y.shape[1])
+    params = list(lstm.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.learning_rate)
+    out = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        _, (h, _) = lstm(x)
+        loss = portfolio_loss(torch.softmax(head(h[-1]), dim=-1), y, kind=cfg.loss, lambda_penalty=cfg.lambda_penalty,
+                              turnover_cost=cfg.turnover_cost)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, max_norm=cfg.grad_clip_norm or 1.0)
+        opt.step()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
 def lstm_training(frames: dict[str, pd.DataFrame], train_fraction: float = 0.8, hidden_size: int = 64,
                   epochs: int = 10, batch_size: int = 64, threads: int = 1) -> dict:
     """Seconds per epoch of ``LSTMAllocator.fit`` on the training part of ``frames``: full batch vs mini-batch."""
@@ -449,6 +485,9 @@ def lstm_training(frames: dict[str, pd.DataFrame], train_fraction: float = 0.8, 
             }
         runs = list(out["runs"].values())
         out["ratio_minibatch_vs_full"] = ratio(runs[1]["seconds_per_epoch_median"], runs[0]["seconds_per_epoch_median"])
+        minimal = minimal_training_epochs(train, hidden_size, epochs)
+        out["minimal_loop"] = {"seconds_per_epoch_median": median(minimal)}
+        out["ratio_fit_vs_minimal"] = ratio(runs[0]["seconds_per_epoch_median"], median(minimal))
         out["torch_version"] = torch.__version__
         return out
     finally:

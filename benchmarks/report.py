@@ -10,6 +10,7 @@ GOALS = {
     "flat": 1.25,  # long-history / short-history per-bar cost, "about 1": at most
     "sweep": 1.7,  # 1 worker / 2 workers, at least
     "forward": 2.0,  # the strategy's per-bar LSTM allocation step / the network's raw forward, at most
+    "training": 1.25,  # LSTMAllocator.fit per epoch / a minimal PyTorch loop on the same tensors, at most
     "engine_vs_loop": 3.0,  # array engine / plain numpy loop, at most, at every size
     "backtrader_vs_engine": 100.0,  # Backtrader engine / array engine at 50 x 2000, at least
     "big_rss_mib": 1536.0,  # peak RSS of 200 x 6000 on the Backtrader engine, at most (1.5 GB)
@@ -88,6 +89,12 @@ def summary_rows(res: dict) -> list[list]:
         parts = [f"{k}: {_f(v['seconds_per_epoch_median'], 3)} s/epoch" for k, v in runs.items()]
         rows.append([f"LSTM training, {lt['samples']} samples, hidden {lt['hidden_size']}: mini-batch / full batch",
                      _f(lt["ratio_minibatch_vs_full"]), "report only", "-", "; ".join(parts)])
+        if lt.get("ratio_fit_vs_minimal") is not None:
+            r = lt["ratio_fit_vs_minimal"]
+            rows.append([f"LSTM training per epoch, LSTMAllocator.fit (full batch) / a minimal PyTorch loop "
+                         f"({lt['samples']} samples)", _f(r), f"<= {GOALS['training']}", _status(r, GOALS["training"]),
+                         f"{_f(lt['runs']['full_batch']['seconds_per_epoch_median'], 3)} s vs "
+                         f"{_f(lt['minimal_loop']['seconds_per_epoch_median'], 3)} s per epoch"])
     sw = res.get("sweep")
     if sw:
         if sw.get("ok"):

@@ -107,6 +107,7 @@ def test_lstm_structure(results):
     lt = results["lstm_training"]
     assert set(lt["runs"]) == {"full_batch", "batch_32"} and lt["samples"] > 0
     assert all(_finite(r["seconds_per_epoch_median"]) for r in lt["runs"].values())
+    assert _finite(lt["ratio_fit_vs_minimal"]) and lt["ratio_fit_vs_minimal"] > 0
     li = results["lstm_inference"]
     assert _finite(li["allocate"]["ratio"]) and _finite(li["strategy"]["ratio"])
 
