@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,18 +37,6 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _set_deterministic(mode: bool, warn_only: bool) -> None:
-    """``torch.use_deterministic_algorithms`` without its first-call cost: the public function
-    imports ``torch._inductor`` (about 1.5 s per process, measured: every sweep worker paid it in
-    its first fit) only to pass the flag to ``torch.compile``, which the plugin never uses. Once
-    ``torch._inductor.config`` is loaded (a user compiles), the public call keeps it in step."""
-    low = getattr(torch._C, "_set_deterministic_algorithms", None)
-    if low is None or "torch._inductor.config" in sys.modules:
-        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
-    else:
-        low(mode, warn_only=warn_only)
-
-
 @contextlib.contextmanager
 def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
     """Seeded, deterministic torch section that restores the global state on exit."""
@@ -59,11 +46,11 @@ def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         # warn_only: on CUDA a few kernels have no deterministic version; CPU ops all do
-        _set_deterministic(True, warn_only=True)
+        torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             yield
         finally:
-            _set_deterministic(was_deterministic, warn_only=was_warn_only)
+            torch.use_deterministic_algorithms(was_deterministic, warn_only=was_warn_only)
 
 
 @dataclass
