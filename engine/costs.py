@@ -125,6 +125,28 @@ class Models:
 def flat_post_value(value: float, h: np.ndarray, w: np.ndarray, rate: float) -> float:
     """The exact root of ``x + rate * sum |w x - h| = value`` (piecewise linear, increasing in x).
 
+    On a segment where the signs ``s = sign(w x - h)`` are fixed the equation is linear:
+    ``x = (value + rate s.h) / (1 + rate s.w)``. Starting from the signs at ``x = value``, solve it
+    and take the signs at the solution; when they are the segment's own (or 0, at a kink) the
+    solution is the root. Usually one or two solves; after a few :func:`flat_post_value_sorted`
+    locates the segment among all the kinks instead.
+    """
+    if rate == 0.0:
+        return value
+    sign = np.sign
+    s = sign(w * value - h)
+    for _ in range(6):
+        x = (value + rate * float(s @ h)) / (1.0 + rate * float(s @ w))
+        s1 = sign(w * x - h)
+        if ((s1 == s) | (s1 == 0.0)).all():
+            return x
+        s = s1
+    return flat_post_value_sorted(value, h, w, rate)
+
+
+def flat_post_value_sorted(value: float, h: np.ndarray, w: np.ndarray, rate: float) -> float:
+    """:func:`flat_post_value` by locating the root's segment among the sorted kinks.
+
     The kinks are at ``x = h_i / w_i``. ``f`` is evaluated at every kink at once with cumulative
     sums over the sorted kinks; the root lies on the first segment where ``f`` turns >= 0, and
     ``f`` is linear there, so it is found without iteration or tolerance.

@@ -29,7 +29,7 @@ from bt_lstm_mvo.allocators.base import Allocator
 from bt_lstm_mvo.allocators.mvo import MVOAllocator
 from bt_lstm_mvo.allocators.naive import EqualWeight, FixedWeights
 from bt_lstm_mvo.engine import bars_from_frames, decide, simulate
-from bt_lstm_mvo.engine.costs import flat_post_value
+from bt_lstm_mvo.engine.costs import flat_post_value, flat_post_value_sorted
 from bt_lstm_mvo.engine.decide import due_rows
 from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import CostsConfig, load_config
@@ -226,6 +226,7 @@ def test_flat_post_value_is_the_root(seed):
 
     want = brentq(f, 0.0, value * 2 + 1, xtol=1e-14, rtol=1e-15)
     assert flat_post_value(value, h, w, rate) == pytest.approx(want, rel=1e-13, abs=1e-12)
+    assert flat_post_value_sorted(value, h, w, rate) == pytest.approx(want, rel=1e-13, abs=1e-12)
 
 
 @pytest.mark.parametrize("schedule", ["daily", "weekly", "monthly", "quarterly", "never", 1, 5, 21])

@@ -40,13 +40,19 @@ def test_readme_notebook_block_names_real_api():
     assert all(hasattr(RunResult, name) for name in used), used - {n for n in used if hasattr(RunResult, n)}
 
 
-@pytest.mark.realdata
-def test_readme_broker_realism_example_runs(data_dir, monkeypatch, capsys):
-    section = README.split("## Broker realism", 1)[1]
+def _run_first_block(heading: str, data_dir, monkeypatch) -> dict:
+    """Execute the first ``python`` block after ``heading`` (on the test data folder); its globals."""
+    section = README.split(heading, 1)[1]
     block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
     monkeypatch.chdir(ROOT)
     scope: dict = {}
     exec(compile(block.replace('"../shared/data"', repr(str(data_dir))), "README.md", "exec"), scope)
+    return scope
+
+
+@pytest.mark.realdata
+def test_readme_broker_realism_example_runs(data_dir, monkeypatch, capsys):
+    scope = _run_first_block("## Broker realism", data_dir, monkeypatch)
     costs, stats = scope["strat"].analyzers.costs.get_analysis(), scope["strat"].order_stats
     assert costs["spread"] > 0 and costs["fee"] > 0 and costs["interest"] > 0
     assert stats["Completed"] == sum(stats.values()) > 0
@@ -56,11 +62,7 @@ def test_readme_broker_realism_example_runs(data_dir, monkeypatch, capsys):
 
 @pytest.mark.realdata
 def test_readme_array_engine_example_runs(data_dir, monkeypatch, capsys):
-    section = README.split("## Two engines: Backtrader and the array engine", 1)[1]
-    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
-    monkeypatch.chdir(ROOT)
-    scope: dict = {}
-    exec(compile(block.replace('"../shared/data"', repr(str(data_dir))), "README.md", "exec"), scope)
+    _run_first_block("## Two engines: Backtrader and the array engine", data_dir, monkeypatch)
     lines = capsys.readouterr().out.split("\n")
     finals = [float(line.split()[1]) for line in lines if line.strip()]
     assert len(finals) == 3 and finals[0] > finals[1] > finals[2]  # more cost, less left

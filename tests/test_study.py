@@ -72,16 +72,21 @@ def test_bootstrap_of_a_series_against_itself_is_never_significant():
 # ----------------------------------------------------------------------------- cost replay
 
 
+def _small_mvo_config():
+    """Three synthetic assets 2019-2021, half-year folds from 2020-07, one MVO strategy."""
+    return parse_config({"data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY", "GLD"], "start": "2019-01-01",
+                                  "end": "2021-12-31"},
+                         "split": {"folds": {"first_test": "2020-07-01", "length": "half", "gap": 2}},
+                         "strategies": {"mvo": {"kind": "mvo"}}})
+
+
 def test_replaying_decided_weights_equals_running_at_that_cost():
     """The study's higher cost levels replay the weights decided at the first: the same as
     running the strategy at that cost directly, because a decision depends on prices only."""
     from bt_lstm_mvo.allocators.replay import ReplayAllocator
     from bt_lstm_mvo.experiment.run import analyzer_specs, market_for, run_backtest, split_for
 
-    cfg = parse_config({"data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY", "GLD"], "start": "2019-01-01",
-                                 "end": "2021-12-31"},
-                        "split": {"folds": {"first_test": "2020-07-01", "length": "half", "gap": 2}},
-                        "strategies": {"mvo": {"kind": "mvo"}}})
+    cfg = _small_mvo_config()
     market = market_for(cfg)
     start, folds = split_for(cfg, market.index)
     spec = cfg.strategies["mvo"]
@@ -299,10 +304,7 @@ def test_the_study_replay_gives_the_same_numbers_on_the_array_engine():
     from bt_lstm_mvo.allocators.replay import ReplayAllocator
     from bt_lstm_mvo.experiment.run import analyzer_specs, market_for, run_backtest, split_for
 
-    cfg = parse_config({"data": {"source": "synthetic", "tickers": ["BTC-USD", "SPY", "GLD"], "start": "2019-01-01",
-                                 "end": "2021-12-31"},
-                        "split": {"folds": {"first_test": "2020-07-01", "length": "half", "gap": 2}},
-                        "strategies": {"mvo": {"kind": "mvo"}}})
+    cfg = _small_mvo_config()
     market = market_for(cfg)
     start, folds = split_for(cfg, market.index)
     spec, an = cfg.strategies["mvo"], analyzer_specs(cfg, start, folds)
