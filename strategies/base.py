@@ -439,7 +439,7 @@ class AllocationStrategy(bt.Strategy):
         try:
             if self._array_path is None:
                 self._array_path = has_array_path(type(self.allocator))
-            if self._array_path:  # the same weights without building a DataFrame (LSTMAllocator)
+            if self._array_path:  # the same weights without building a DataFrame (the LSTM, the naive allocators)
                 h = self._hist
                 lo = 0 if self.allocator.lookback is None else max(0, h.n - self.allocator.lookback)
                 raw = self.allocator.allocate_values(h.values[lo:h.n], h.columns, h.dates[lo:h.n])
