@@ -107,7 +107,8 @@ def replay(cls, run: RunRecord, **kwargs):
     obj.strategy = run.strategy()
     if getattr(obj.p, "data", None) is not None:
         raise ConfigError(f"{cls.__name__}: a benchmark data feed needs a cerebro; pass benchmark_returns instead")
-    obj._configure() if hasattr(obj, "_configure") else None
+    if hasattr(obj, "_configure"):  # Holdings has no params to read
+        obj._configure()
     if issubclass(cls, PortfolioReturnsAnalyzer):
         returns = run.returns()
         obj.all_returns = lambda: returns

@@ -41,6 +41,7 @@ from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.broker import CashInterestBroker
 from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
+from bt_lstm_mvo.vocab import ENGINES, check_choice
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def run_backtest(
     ``backtrader`` (a Cerebro, order by order) or ``array`` (the numpy engine,
     :func:`~bt_lstm_mvo.experiment.array_run.run_array_backtest`, reported by the same analyzers).
     """
-    if engine == "array":
+    if check_choice(engine, ENGINES, "engine") == "array":
         return run_array_backtest(market, name, spec, broker, trade_start, seed=seed, progress=progress,
                                   analyzers=analyzers, folds=folds, allocator=allocator)
     t0 = time.perf_counter()
