@@ -13,28 +13,16 @@ from __future__ import annotations
 import signal
 import sys
 
-from bt_lstm_mvo.signals import Terminated, install_sigterm, interrupted, restore_sigterm
+from bt_lstm_mvo.signals import Terminated, install_sigterm, interrupted, restore_sigterm, signals_held
 
 
 def _import_cli():
     """Import the command line (and torch) with SIGINT/SIGTERM held; returns ``(cli_main, signal)``
     where ``signal`` is the first one that arrived meanwhile, or None."""
-    held: list[int] = []
-
-    def hold(signum, frame):
-        held.append(signum)
-
-    try:
-        before = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: nothing to hold
-        before = {}
-    try:
+    with signals_held(answer=False) as held:
         import torch  # noqa: F401  (its C++ start-up must not see a KeyboardInterrupt)
 
         from bt_lstm_mvo.experiment.cli import main as cli_main
-    finally:
-        for s, handler in before.items():
-            signal.signal(s, handler)
     return cli_main, (held[0] if held else None)
 
 

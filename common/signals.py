@@ -4,6 +4,7 @@ output folders removed, locks released); exit codes 130 (Ctrl-C) and 143 (SIGTER
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 
@@ -27,6 +28,34 @@ def install_sigterm():
 def restore_sigterm(previous) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_held(answer: bool = True):
+    """Hold SIGINT/SIGTERM during the block (yields the list of those that arrived) and, with
+    ``answer``, raise the first one after it (KeyboardInterrupt, or :class:`Terminated`).
+
+    For imports of C extensions: a KeyboardInterrupt raised inside torch's C++ start-up aborts the
+    process, and one raised while cvxpy imports a solver's extension is swallowed by cvxpy (logged
+    as "Encountered unexpected exception importing solver", the run then goes on as if no Ctrl-C
+    had come). Off the main thread nothing is held.
+    """
+    held: list[int] = []
+
+    def hold(signum, frame):
+        held.append(signum)
+
+    try:
+        before = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        before = {}
+    try:
+        yield held
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    if answer and held:
+        raise Terminated() if held[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def interrupted(exc: KeyboardInterrupt, when: str = "") -> int:

@@ -181,3 +181,26 @@ print("held", held)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0 and "held 2" in proc.stdout, proc.stderr
+
+
+def test_a_ctrl_c_during_the_solver_imports_stops_the_run():
+    """cvxpy swallows a KeyboardInterrupt raised while it imports a solver's extension (it logs
+    "Encountered unexpected exception importing solver" and goes on); the MVO import is made with
+    signals held, so that Ctrl-C is answered right after it instead of being lost."""
+    code = """
+import importlib.abc, os, signal, sys
+class Kick(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "cvxpy":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Kick())
+from bt_lstm_mvo.experiment.config import StrategyConfig
+from bt_lstm_mvo.experiment.registry import build_allocator
+try:
+    build_allocator(StrategyConfig(kind="mvo"))
+except KeyboardInterrupt:
+    print("interrupted after", "cvxpy" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0 and "interrupted after True" in proc.stdout, proc.stdout + proc.stderr
