@@ -212,6 +212,11 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
             fills.add(t, sizes, prices, comm, parts)
 
     for t in range(n_bars):
+        # interest for the days since the last bar, on the cash held over them (before this bar's open fills)
+        held_cash, credit = cash_now, 0.0
+        if earns and t > 0 and held_cash > 0 and gaps[t] > 0:
+            r = rate_on(days[t - 1])
+            credit = held_cash * r * gaps[t] / day_count
         if pending is not None:  # decided at the previous close, traded at this open
             w, pending = pending, None
             prices = np.where(tradable[t], open_[t], close[t])  # a stale row's close is its last real close
@@ -220,23 +225,12 @@ def simulate(bars: Bars, decisions: Decisions, *, cash: float = 1_000_000.0, com
                 i = int(np.argmax(bad))
                 raise DataError(f"feed {bars.names[i]!r}: open is {float(prices[i])!r} on {bars.dates[t].date()}; "
                                 "prices must be finite and > 0")
-            before = cash_now  # interest accrues on the cash held since the last bar, before these fills
-            credit = (before * rate_on(days[t - 1]) * gaps[t] / day_count
-                      if earns and before > 0 and gaps[t] > 0 else 0.0)
-            trade(t, w, prices, tradable[t], t - 1)
-            if credit:
-                cash_now += credit
-                paid += credit
-                credits.append({"date": bars.dates[t].date(), "days": int(gaps[t]), "rate": rate_on(days[t - 1]),
-                                "cash": float(before), "amount": float(credit)})
-        elif earns and t > 0 and cash_now > 0 and gaps[t] > 0:
-            r = rate_on(days[t - 1])
-            credit = cash_now * r * gaps[t] / day_count
-            if credit:
-                credits.append({"date": bars.dates[t].date(), "days": int(gaps[t]), "rate": r, "cash": float(cash_now),
-                                "amount": float(credit)})
-                cash_now += credit
-                paid += credit
+            trade(t, w, prices, tradable[t], t - 1)  # sized with the cash before the credit, as the broker does
+        if credit:
+            cash_now += credit
+            paid += credit
+            credits.append({"date": bars.dates[t].date(), "days": int(gaps[t]), "rate": r, "cash": float(held_cash),
+                            "amount": float(credit)})
         hv = units * close[t]
         value = cash_now + float(_sum(hv))
         values[t], cash_rec[t] = value, cash_now
