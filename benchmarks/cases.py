@@ -522,6 +522,9 @@ def timed_lstm_strategy():
     return TimedLSTMStrategy
 
 
+COLD_CACHE_BYTES = 8 * 2**20  # memory read between two timed forwards in the "cold" timing (> L2, like a bar)
+
+
 def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int = 5, calls: int = 100,
                    trade_bars: int = 300, hidden_size: int = 64, fit_epochs: int = 2, threads: int = 1,
                    strategy_repeats: int = 2) -> dict:
@@ -565,36 +568,64 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             _, strat = measure(lambda: run_cerebro(sub, timed, allocator=alloc, fit=False, trade_start=start)).result
             return strat.bar_seconds, strat.decide_seconds
 
-        def raw_forward():
-            """The network alone on one fixed input window, as ``allocate`` calls it (logits, to numpy)."""
-            x = torch.from_numpy(alloc.scaler_.transform(
-                feature_array(px.iloc[:short_bars].to_numpy(), alloc.feature_spec)[-alloc.feature_spec.window:])
-                .astype("float32")).unsqueeze(0)
+        x_fixed = torch.from_numpy(alloc.scaler_.transform(
+            feature_array(px.iloc[:short_bars].to_numpy(), alloc.feature_spec)[-alloc.feature_spec.window:])
+            .astype("float32")).unsqueeze(0)
+        sweep = np.ones(COLD_CACHE_BYTES // 8)
+
+        def raw_forward(cold: bool = False):
+            """The network alone on one fixed input window, as ``allocate`` calls it (logits, to numpy);
+            ``cold``: after reading ``COLD_CACHE_BYTES`` of other memory before each call (untimed), as
+            Backtrader's per-bar work does between two bars."""
             with torch.inference_mode():
                 for _ in range(20):
-                    alloc.model_.logits(x)[0].to("cpu").numpy()
+                    alloc.model_.logits(x_fixed)[0].to("cpu").numpy()
                 times = []
                 for _ in range(calls):
+                    if cold:
+                        sweep.sum()
                     t0 = time.thread_time()
-                    alloc.model_.logits(x)[0].to("cpu").numpy()
+                    alloc.model_.logits(x_fixed)[0].to("cpu").numpy()
                     times.append(time.thread_time() - t0)
             return median(times)
 
+        in_situ: list[float] = []  # the same forward, timed where allocate calls it inside the strategy
+        inner = alloc.model_.logits
+
+        def timed_logits(x):
+            t0 = time.thread_time()
+            out = inner(x)
+            in_situ.append(time.thread_time() - t0)
+            return out
+
         per_bar = {"short": [], "long": []}
-        decide, forward = [], []
+        decide, forward, forward_cold, forward_in_situ = [], [], [], []
         for _ in range(strategy_repeats):  # forward, strategy runs and their decision steps interleaved
             forward.append(raw_forward())
+            forward_cold.append(raw_forward(cold=True))
             for key, n in (("short", short_bars), ("long", long_bars)):
-                bars, steps = strategy_run(n)
+                alloc.model_.logits = timed_logits  # an instance attribute, removed below
+                try:
+                    bars, steps = strategy_run(n)
+                finally:
+                    del alloc.model_.logits
                 per_bar[key].append(median(bars))
                 decide.append(median(steps))
+                forward_in_situ.append(median(in_situ[-len(steps):]))
         strategy = {"short_us": median(per_bar["short"]) * 1e6, "long_us": median(per_bar["long"]) * 1e6,
                     "trade_bars": trade_bars, "repeats": strategy_repeats,
                     "runs_us": {k: [round(v * 1e6) for v in vs] for k, vs in per_bar.items()}}
         strategy["ratio"] = ratio(strategy["long_us"], strategy["short_us"])
         forward_us, decide_us = median(forward) * 1e6, median(decide) * 1e6
+        cold_us, in_situ_us = median(forward_cold) * 1e6, median(forward_in_situ) * 1e6
         inference = {"forward_us": forward_us, "decide_us": decide_us, "ratio": ratio(decide_us, forward_us),
+                     "forward_cold_us": cold_us, "forward_in_situ_us": in_situ_us,
+                     "ratio_vs_in_situ": ratio(decide_us, in_situ_us),
+                     "in_situ_vs_forward": ratio(in_situ_us, forward_us),
+                     "cold_cache_mib": COLD_CACHE_BYTES / 2**20,
                      "runs_forward_us": [round(v * 1e6) for v in forward],
+                     "runs_forward_cold_us": [round(v * 1e6) for v in forward_cold],
+                     "runs_forward_in_situ_us": [round(v * 1e6) for v in forward_in_situ],
                      "runs_decide_us": [round(v * 1e6) for v in decide]}
         return {"inference": inference, "assets": n_assets, "short_bars": short_bars, "long_bars": long_bars,
                 "lookback": alloc.lookback,
@@ -710,8 +741,6 @@ def sweep_speedup(data_dir=None, epochs: int = 20, lambdas=(0.0, 10.0), seeds=(0
     ``SweepResult.seconds`` (wall). Each run also records the CPUs used meanwhile by this process
     tree and by other processes (:class:`benchmarks.timing.CPUWatch`).
     """
-    from benchmarks.timing import CPUWatch
-
     try:
         from bt_lstm_mvo.experiment.sweep import run_sweep
     except ImportError as exc:
@@ -721,6 +750,34 @@ def sweep_speedup(data_dir=None, epochs: int = 20, lambdas=(0.0, 10.0), seeds=(0
     sweep = {"strategy": "lstm", "grid": {"params.lambda_penalty": list(lambdas)}, "seeds": list(seeds),
              "backend": backend, "workers": workers, "torch_threads": 1}
     cfg = _paper_config(strategies, data_dir, sweep=sweep, benchmarks=False)
+    out = _sweep_runs(run_sweep, cfg, backend, workers, warm)
+    out.update(epochs=epochs, grid=list(lambdas), seeds=list(seeds))
+    return out
+
+
+def shipped_sweep_speedup(data_dir=None, config: str = "configs/sweep-lambda.yaml", workers: int = 2,
+                          warm: bool = False) -> dict:
+    """:func:`sweep_speedup` on a shipped sweep config as a user runs it (its grid, seeds, epochs,
+    baseline and significance tests), reading the shared CSVs: 1 worker, then ``workers`` cold
+    (and warm, when ``warm``)."""
+    import yaml
+
+    try:
+        from bt_lstm_mvo.experiment.config import parse_config
+        from bt_lstm_mvo.experiment.sweep import run_sweep
+    except ImportError as exc:
+        return {"ok": False, "error": f"not measured: sweep not available ({exc})"}
+    raw = yaml.safe_load((REPO_ROOT / config).read_text())
+    raw["data"]["data_dir"] = str(data_dir if data_dir is not None else shared_data_dir())
+    cfg = parse_config(raw, source=config)
+    out = _sweep_runs(run_sweep, cfg, cfg.sweep.backend, workers, warm)
+    out.update(config=config, grid={k: list(v) for k, v in cfg.sweep.grid.items()}, seeds=list(cfg.sweep.seeds))
+    return out
+
+
+def _sweep_runs(run_sweep, cfg, backend: str, workers: int, warm: bool) -> dict:
+    from benchmarks.timing import CPUWatch
+
     order = [("one", 1), ("many_cold", workers)] + ([("many_warm", workers)] if warm else [])
     runs, cpu = {}, {}
     for name, n in order:
@@ -734,9 +791,9 @@ def sweep_speedup(data_dir=None, epochs: int = 20, lambdas=(0.0, 10.0), seeds=(0
     first = runs["one"]
     sec = {k: r.seconds for k, r in runs.items()}
     out = {
-        "ok": True, "backend": backend, "workers": workers, "tasks": len(first.records) + len(first.failures),
-        "failures": sum(len(r.failures) for r in runs.values()), "epochs": epochs, "grid": list(lambdas),
-        "seeds": list(seeds), "seconds": sec, "cpu": cpu,
+        "ok": True, "backend": backend, "workers": workers,
+        "tasks": len(first.records) + len(first.failures) + (first.baseline is not None),
+        "failures": sum(len(r.failures) for r in runs.values()), "seconds": sec, "cpu": cpu,
         "task_seconds": median([r["seconds"] for r in first.records]),
         "identical_metrics": all(metrics(r) == metrics(first) for r in runs.values()),
         "errors": [f["error"] for r in runs.values() for f in r.failures][:3],
@@ -775,9 +832,14 @@ def numpy_loop(px: np.ndarray, w: np.ndarray, rate: float = RATE, cash: float = 
     return float(values[-1]), values
 
 
-def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, backtrader: bool = True) -> dict:
-    """The array engine (decisions + simulation) vs the plain numpy loop, and vs the Backtrader
-    engine (``backtrader``), on a daily equal-weight rebalance with a 0.1% commission, interleaved."""
+def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, backtrader: bool = True,
+                 peers: bool = True) -> dict:
+    """The array engine (decisions + simulation) vs the plain numpy loop, vs the Backtrader engine
+    (``backtrader``) and vs the installed peers (``peers``: vectorbt always, pmorissette/bt with
+    the Backtrader engine only, as both are slow), on a daily equal-weight rebalance with a 0.1%
+    commission, interleaved. Final values of the peers differ by their cost convention
+    (:mod:`benchmarks.peers`)."""
+    from benchmarks import peers as peer_lib
     from bt_lstm_mvo.engine import bars_from_frames, decide, simulate
 
     bars = bars_from_frames(frames)
@@ -794,6 +856,12 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
     if backtrader:
         fns["backtrader_engine"] = lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True,
                                                        min_trade_value=0.0)
+    installed = peer_lib.versions() if peers else {}
+    frame = closes(frames)
+    if installed.get("vectorbt"):
+        fns["vectorbt"] = lambda: peer_lib.vectorbt_equal_weight(frame, RATE, CASH)
+    if installed.get("bt") and backtrader:
+        fns["bt"] = lambda: peer_lib.bt_equal_weight(frame, RATE, CASH)
     samples = interleave(fns, repeats if not backtrader else 1)
     stats = {k: summarise(v) for k, v in samples.items()}
     sim = samples["array_engine"][0].result
@@ -803,19 +871,32 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
         "engine_vs_loop_cpu": ratio(stats["array_engine"]["cpu_s"], stats["numpy_loop"]["cpu_s"]),
         "final_engine": sim.final_value, "final_loop": final_loop,
         "final_rel_diff_loop": sim.final_value / final_loop - 1,
+        "peers": {k: v for k, v in installed.items() if k in fns},
     }
     if backtrader:
         value, _ = samples["backtrader_engine"][0].result
         out["backtrader_vs_engine_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"], stats["array_engine"]["cpu_s"])
         out["final_backtrader"] = float(value)
         out["final_rel_diff_backtrader"] = sim.final_value / float(value) - 1
+    for name in out["peers"]:
+        out[f"final_{name}"] = float(samples[name][0].result)
+        out[f"final_rel_diff_{name}"] = out[f"final_{name}"] / sim.final_value - 1
+        out[f"engine_vs_{name}_cpu"] = ratio(stats["array_engine"]["cpu_s"], stats[name]["cpu_s"])
+        if backtrader:
+            out[f"backtrader_vs_{name}_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"], stats[name]["cpu_s"])
     return out
 
 
-def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_orders: int = 150_000) -> dict:
+def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_orders: int = 150_000,
+                         peers: bool = True) -> dict:
     """:func:`array_engine` at each size (``"paper"`` or ``(assets, bars)``); the Backtrader engine
-    joins the comparison where the run has at most ``backtrader_max_orders`` orders."""
-    out = []
+    (and pmorissette/bt) join the comparison where the run has at most ``backtrader_max_orders``
+    orders. The installed peers run once first on a tiny market, untimed (vectorbt compiles its
+    numba kernels then); those seconds are reported as ``peer_warm_up_s``."""
+    from benchmarks import peers as peer_lib
+
+    out = {"peer_versions": peer_lib.versions(), "peer_warm_up_s": peer_lib.warm_up(RATE, CASH) if peers else {}}
+    out["cases"] = []
     for size in sizes:
         if size == "paper":
             frames, label = paper_frames(data_dir), "paper data (real, 2019-2024)"
@@ -823,5 +904,6 @@ def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_
             n, b = size
             frames, label = synthetic_frames(n, b, seed=0), f"synthetic {n} x {b}"
         n_orders = len(frames) * len(next(iter(frames.values())))
-        out.append(array_engine(frames, label, repeats, backtrader=n_orders <= backtrader_max_orders))
-    return {"cases": out}
+        out["cases"].append(array_engine(frames, label, repeats, backtrader=n_orders <= backtrader_max_orders,
+                                         peers=peers))
+    return out

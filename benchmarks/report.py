@@ -15,7 +15,9 @@ GOALS = {
     "backtrader_vs_engine": 100.0,  # Backtrader engine / array engine at 50 x 2000, at least
     "big_rss_mib": 1536.0,  # peak RSS of 200 x 6000 on the Backtrader engine, at most (1.5 GB)
     "big_cpu_vs_issue": 0.6,  # its CPU time / the 520 s the issue measured before this work, at most
+    "backtrader_vs_bt": 1.5,  # Backtrader engine / pmorissette/bt at 50 x 2000, at most
 }
+PEER_NAMES = {"bt": "pmorissette/bt", "vectorbt": "vectorbt"}
 ISSUE_BIG = {"cpu_s": 520.0, "peak_rss_mib": 8.2 * 1024}  # issue 13's figures for 200 x 6000 before this work
 
 
@@ -83,6 +85,11 @@ def summary_rows(res: dict) -> list[list]:
             rows.append(["LSTM allocation step inside the strategy / raw network forward", _f(inf["ratio"]),
                          f"<= {GOALS['forward']}", _status(inf["ratio"], GOALS["forward"]),
                          f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_us'], 0)} us"])
+            if inf.get("forward_in_situ_us") is not None:
+                rows.append(["LSTM allocation step / the same forward timed inside the strategy",
+                             _f(inf["ratio_vs_in_situ"]), "report only", "-",
+                             f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (forward alone "
+                             f"after reading {_f(inf['cold_cache_mib'], 0)} MiB: {_f(inf['forward_cold_us'], 0)} us)"])
     lt = res.get("lstm_training")
     if lt:
         runs = lt["runs"]
@@ -109,6 +116,16 @@ def summary_rows(res: dict) -> list[list]:
         else:
             rows.append(["Sweep speed-up, 2 workers vs 1", "n/a", f">= {GOALS['sweep']}", "not measured",
                          sw.get("error", "")])
+    shipped = res.get("sweep_shipped")
+    if shipped and shipped.get("ok"):
+        sp, sec = shipped["speedup_cold"], shipped["seconds"]
+        rows.append([f"Sweep speed-up on the shipped {shipped['config']}, {shipped['workers']} workers vs 1, worker "
+                     f"start-up included ({shipped['backend']}, {shipped['tasks']} tasks, wall)", _f(sp),
+                     f">= {GOALS['sweep']}", _status(sp, GOALS["sweep"], at_most=False),
+                     f"{_f(sec['one'], 1)} s vs {_f(sec['many_cold'], 1)} s"])
+    elif shipped:
+        rows.append(["Sweep speed-up on the shipped lambda sweep", "n/a", f">= {GOALS['sweep']}", "not measured",
+                     shipped.get("error", "")])
     for c in (res.get("engine") or {}).get("cases", []):
         st = c["stats"]
         rows.append([f"Array engine / numpy loop, {c['label']} ({c['assets']} x {c['bars']}, CPU)",
@@ -123,6 +140,20 @@ def summary_rows(res: dict) -> list[list]:
                          _status(c["backtrader_vs_engine_cpu"], GOALS["backtrader_vs_engine"], at_most=False)
                          if goal else "-",
                          f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs {_f(st['array_engine']['cpu_s'], 3)} s"])
+        if c.get("backtrader_vs_bt_cpu") is not None:
+            goal = c["assets"] == 50 and c["bars"] == 2000
+            rows.append([f"Backtrader engine / pmorissette/bt {c['peers']['bt']}, {c['label']} "
+                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["backtrader_vs_bt_cpu"]),
+                         f"<= {GOALS['backtrader_vs_bt']}" if goal else "report only",
+                         _status(c["backtrader_vs_bt_cpu"], GOALS["backtrader_vs_bt"]) if goal else "-",
+                         f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs {_f(st['bt']['cpu_s'], 2)} s"])
+        if c.get("engine_vs_vectorbt_cpu") is not None:
+            rows.append([f"Array engine / vectorbt {c['peers']['vectorbt']}, {c['label']} "
+                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["engine_vs_vectorbt_cpu"]), "report only", "-",
+                         f"{_f(st['array_engine']['cpu_s'], 3)} s vs {_f(st['vectorbt']['cpu_s'], 3)} s"])
+    if (res.get("engine") or {}).get("cases") and not any(c.get("peers") for c in res["engine"]["cases"]):
+        rows.append(["Backtrader engine / pmorissette/bt at 50 x 2000", "n/a", f"<= {GOALS['backtrader_vs_bt']}",
+                     "not measured", "the peers are not installed (pip install -e .[bench])"])
     big = res.get("big")
     if big:
         rows.append([f"{big['assets']} x {big['bars']} on the Backtrader engine: peak RSS (MiB)",
@@ -347,6 +378,18 @@ def _lstm(res: dict) -> list[str]:
                     f"Per repeat, forward: {inf['runs_forward_us']} us; allocation step: {inf['runs_decide_us']} us. "
                     "The forward is timed warm and alone; inside the strategy the features' numpy work and the "
                     "network's weights compete for the same caches.", ""]
+            if inf.get("forward_in_situ_us") is not None:
+                out += _table(["the network's forward, timed", "median us", "/ warm alone"], [
+                    ["warm and alone (the goal's reference)", _f(inf["forward_us"], 0), "1.00"],
+                    [f"alone, after reading {_f(inf['cold_cache_mib'], 0)} MiB of other memory before each call",
+                     _f(inf["forward_cold_us"], 0), _f(ratio_or_none(inf["forward_cold_us"], inf["forward_us"]))],
+                    ["inside the strategy, where `allocate_values` calls it", _f(inf["forward_in_situ_us"], 0),
+                     _f(inf["in_situ_vs_forward"])],
+                    ["the whole allocation step inside the strategy", _f(inf["decide_us"], 0), _f(inf["ratio"])],
+                ])
+                out += [f"Per repeat, forward after the memory sweep: {inf['runs_forward_cold_us']} us; inside the "
+                        f"strategy: {inf['runs_forward_in_situ_us']} us. The allocation step is "
+                        f"{_f(inf['ratio_vs_in_situ'])}x the forward as it runs inside the strategy.", ""]
         if s.get("runs_us"):
             out.append("Per-run medians of the strategy's per-bar cost (us), in run order: "
                        + "; ".join(f"{k} history: {', '.join(str(v) for v in vs)}" for k, vs in s["runs_us"].items())
@@ -382,7 +425,6 @@ def _e2e(res: dict) -> list[str]:
     elif not sw.get("ok"):
         out += [sw.get("error", "not measured"), ""]
     else:
-        sec, cpu = sw["seconds"], sw.get("cpu", {})
         out += [f"`experiment.sweep.run_sweep` on configs/paper-split.yaml (CSV data) with only the LSTM strategy "
                 f"({sw['epochs']} epochs, hidden 64), grid `params.lambda_penalty` {sw['grid']} x seeds {sw['seeds']} "
                 f"= {sw['tasks']} tasks, backend {sw['backend']}, torch_threads 1. Run in this order: 1 worker "
@@ -392,21 +434,35 @@ def _e2e(res: dict) -> list[str]:
                 f"{_f(sw['task_seconds'], 1)} s. \"CPUs used\": average number of busy CPUs during the run, by "
                 "this benchmark's processes (this one and its workers) and by every other process on the machine "
                 "(from `/proc/stat`).", ""]
-        rows = []
-        for name, label in (("one", "1 worker"), ("many_cold", f"{sw['workers']} workers, cold"),
-                            ("many_warm", f"{sw['workers']} workers, warm")):
-            if name not in sec:
-                continue
-            sp = ratio_or_none(sec["one"], sec[name])
-            c = cpu.get(name, {})
-            rows.append([label, _f(sec[name], 1), _f(sp), "" if name == "one" else _status(sp, GOALS["sweep"], False),
-                         _f(c.get("ours_cpus"), 2), _f(c.get("others_cpus"), 2)])
-        out += _table(["run", "sweep wall s", "speed-up vs 1 worker", f"goal >= {GOALS['sweep']}",
-                       "CPUs used: ours", "CPUs used: other processes"], rows)
-        same = "yes" if sw["identical_metrics"] else "**no**"
-        out.append(f"Same metrics in every run (1 and {sw['workers']} workers): {same}; "
-                   f"failed tasks: {sw['failures']}.")
-        out.append("")
+        out += _sweep_table(sw)
+    shipped = res.get("sweep_shipped")
+    if shipped and shipped.get("ok"):
+        out += [f"The shipped sweep, `{shipped['config']}` as a user runs it (`--big` only): grid {shipped['grid']} x "
+                f"seeds {shipped['seeds']} plus its baseline = {shipped['tasks']} tasks, backend "
+                f"{shipped['backend']}; 1 worker, then {shipped['workers']} workers cold. Median task "
+                f"{_f(shipped['task_seconds'], 1)} s.", ""]
+        out += _sweep_table(shipped)
+    elif shipped:
+        out += [f"The shipped sweep: {shipped.get('error', 'not measured')}", ""]
+    return out
+
+
+def _sweep_table(sw: dict) -> list[str]:
+    sec, cpu = sw["seconds"], sw.get("cpu", {})
+    rows = []
+    for name, label in (("one", "1 worker"), ("many_cold", f"{sw['workers']} workers, cold"),
+                        ("many_warm", f"{sw['workers']} workers, warm")):
+        if name not in sec:
+            continue
+        sp = ratio_or_none(sec["one"], sec[name])
+        c = cpu.get(name, {})
+        rows.append([label, _f(sec[name], 1), _f(sp), "" if name == "one" else _status(sp, GOALS["sweep"], False),
+                     _f(c.get("ours_cpus"), 2), _f(c.get("others_cpus"), 2)])
+    out = _table(["run", "sweep wall s", "speed-up vs 1 worker", f"goal >= {GOALS['sweep']}",
+                  "CPUs used: ours", "CPUs used: other processes"], rows)
+    same = "yes" if sw["identical_metrics"] else "**no**"
+    out.append(f"Same metrics in every run (1 and {sw['workers']} workers): {same}; failed tasks: {sw['failures']}.")
+    out.append("")
     return out
 
 
@@ -414,14 +470,17 @@ def _engine(res: dict) -> list[str]:
     eng = res.get("engine")
     if not eng:
         return []
-    out = ["## 6. The array engine vs a plain numpy loop and the Backtrader engine", "",
+    out = ["## 6. The array engine vs a plain numpy loop, the Backtrader engine and the peers", "",
            "Daily equal-weight rebalancing with a 0.1% commission and no minimum trade size. `array engine`: "
            "`bt_lstm_mvo.engine` as the runner's `engine: array` uses it, the allocator asked at every bar "
            "(`decide`) and the portfolio simulated (`simulate`); `numpy loop`: the minimal hand-written loop "
            "(`benchmarks/cases.py:numpy_loop`, fixed weights known in advance, no records); `Backtrader "
            "engine`: `AllocationStrategy` in lean mode (one run; skipped above "
-           f"{res['sizes']['engine']['backtrader_max_orders']:,} orders). Median CPU seconds of interleaved "
-           "repeats.", ""]
+           f"{res['sizes']['engine']['backtrader_max_orders']:,} orders). Peers, on the same prices "
+           "(`benchmarks/peers.py`): vectorbt `Portfolio.from_orders` with `targetpercent` sizes, and "
+           "pmorissette/bt `RunDaily, SelectAll, WeighEqually, Rebalance` (run only where the Backtrader engine "
+           "runs: both take seconds per 100,000 orders). Median CPU seconds of interleaved repeats (one repeat "
+           "where the Backtrader engine runs).", ""]
     rows = []
     for c in eng["cases"]:
         st = c["stats"]
@@ -435,6 +494,27 @@ def _engine(res: dict) -> list[str]:
     out += _table(["data", "assets x bars", "array engine s", "numpy loop s", "engine / loop",
                    f"goal <= {GOALS['engine_vs_loop']}", "Backtrader engine s", "Backtrader / engine",
                    "final value vs Backtrader (rel)", "final value vs loop (rel)"], rows)
+    peer_rows = []
+    for c in eng["cases"]:
+        st = c["stats"]
+        for name, version in (c.get("peers") or {}).items():
+            peer_rows.append([c["label"], f"{c['assets']} x {c['bars']}", f"{PEER_NAMES[name]} {version}",
+                              _f(st[name]["cpu_s"], 3), _f(c[f"engine_vs_{name}_cpu"]),
+                              _f(c.get(f"backtrader_vs_{name}_cpu")), f"{c[f'final_rel_diff_{name}']:+.1e}"])
+    if peer_rows:
+        warm = eng.get("peer_warm_up_s") or {}
+        out += _table(["data", "assets x bars", "peer", "peer CPU s", "array engine / peer",
+                       "Backtrader engine / peer", "peer final value vs engine (rel)"], peer_rows)
+        out.append("The peers' final values differ from ours by their cost convention, not by an error: they trade "
+                   "to the weights of the value before costs and take the commission from cash afterwards, where "
+                   "this project trades to the weights of the value after the rebalance's own costs "
+                   "(`benchmarks/peers.py`). Untimed warm-up on a 20-bar market before the section: "
+                   + ", ".join(f"{PEER_NAMES[k]} {_f(v, 1)} s" for k, v in warm.items())
+                   + " (vectorbt compiles its numba kernels on first use).")
+        out.append("")
+    else:
+        out.append("Peers not measured: pmorissette/bt and vectorbt are not installed (`pip install -e .[bench]`).")
+        out.append("")
     out.append("The loop and the engine differ in the last digits of the post-cost value: the loop iterates a "
                "fixed point to 1e-12, the engine solves it exactly (`engine/costs.py:flat_post_value`); the "
                "engine and the Backtrader engine solve the same sizing and agree to rounding.")

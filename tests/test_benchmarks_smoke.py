@@ -41,7 +41,8 @@ def results(tiny):
     res["lstm_inference"] = cases.lstm_inference(short_bars=80, long_bars=160, n_assets=2, calls=2, trade_bars=5,
                                                  hidden_size=4, fit_epochs=1, strategy_repeats=1)
     assert torch.get_num_threads() == threads  # the LSTM benchmarks restore the thread count
-    res["engine"] = {"cases": [cases.array_engine(tiny, "tiny synthetic", repeats=1, backtrader=True),
+    res["engine"] = {"peer_warm_up_s": {},
+                     "cases": [cases.array_engine(tiny, "tiny synthetic", repeats=1, backtrader=True),
                                cases.array_engine(cases.synthetic_frames(4, 30, seed=1), "no backtrader", repeats=1,
                                                   backtrader=False)]}
     return res
@@ -53,6 +54,35 @@ def test_array_engine_structure(results):
     assert abs(with_bt["final_rel_diff_loop"]) < 1e-6  # the loop's fixed point stops at 1e-12 per bar
     assert _finite(with_bt["engine_vs_loop_cpu"]) and _finite(with_bt["backtrader_vs_engine_cpu"])
     assert "backtrader_engine" not in alone["stats"] and "backtrader_vs_engine_cpu" not in alone
+
+
+def test_the_peers_run_the_same_workload(results):
+    """pmorissette/bt and vectorbt (installed by requirements-dev.txt) run beside the engines and
+    end within their cost convention of the engine: the difference is of the order of the
+    commission times the turnover, far from an error in the adapter (a wrong weight, a missing
+    bar, no commission: tested by the second case)."""
+    with_bt, alone = results["engine"]["cases"]
+    # bt only runs beside the Backtrader engine
+    assert set(with_bt["peers"]) == {"bt", "vectorbt"} and set(alone["peers"]) == {"vectorbt"}
+    for name in ("bt", "vectorbt"):
+        assert 0 < abs(with_bt[f"final_rel_diff_{name}"]) < 2e-4
+        assert _finite(with_bt[f"backtrader_vs_{name}_cpu"]) and _finite(with_bt[f"engine_vs_{name}_cpu"])
+    text = render({**results, "engine": results["engine"]}, [], [])
+    assert "pmorissette/bt" in text and "vectorbt" in text
+
+
+def test_the_peer_adapters_are_not_trivially_close():
+    """The tolerance above can fail: the adapters without the commission, or trading one asset,
+    end far from the engine."""
+    from benchmarks import peers
+
+    px = cases.closes(cases.synthetic_frames(3, 60, seed=2))
+    with_costs = peers.vectorbt_equal_weight(px, cases.RATE, cases.CASH)
+    assert abs(peers.vectorbt_equal_weight(px, 0.0, cases.CASH) / with_costs - 1) > 2e-4
+    bt_free = peers.bt_equal_weight(px, 0.0, cases.CASH)
+    assert abs(bt_free / peers.bt_equal_weight(px, cases.RATE, cases.CASH) - 1) > 2e-4
+    one = peers.bt_equal_weight(px.iloc[:, :1], cases.RATE, cases.CASH)
+    assert abs(one / with_costs - 1) > 2e-4
 
 
 def _finite(x) -> bool:
@@ -110,6 +140,11 @@ def test_lstm_structure(results):
     assert _finite(lt["ratio_fit_vs_minimal"]) and lt["ratio_fit_vs_minimal"] > 0
     li = results["lstm_inference"]
     assert _finite(li["allocate"]["ratio"]) and _finite(li["strategy"]["ratio"])
+    inf = li["inference"]
+    for key in ("forward_us", "forward_cold_us", "forward_in_situ_us", "decide_us"):
+        assert _finite(inf[key]) and inf[key] > 0
+    # the in-situ forward is part of the allocation step it was timed inside
+    assert all(f < d for f, d in zip(inf["runs_forward_in_situ_us"], inf["runs_decide_us"], strict=True))
 
 
 def test_sweep_not_available_is_reported(monkeypatch):
@@ -129,6 +164,25 @@ def test_report_renders(results):
     assert "python benchmarks/run_benchmarks.py" in text and "--quick" in text
     assert "not measured: sweep not available" in text
     assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE)
+
+
+@pytest.mark.realdata
+def test_the_shipped_sweep_case_runs_the_config_as_shipped(results, data_dir, tmp_path):
+    """shipped_sweep_speedup reads a sweep config as a user writes it (here the shipped lambda sweep
+    cut to 1 epoch, 2 grid points and 1 seed) and times 1 vs 2 workers on it; the report shows it."""
+    import yaml
+
+    raw = yaml.safe_load((cases.REPO_ROOT / "configs" / "sweep-lambda.yaml").read_text())
+    raw["strategies"]["lstm"]["params"].update(epochs=1, hidden_size=4)
+    raw["sweep"].update(grid={"params.lambda_penalty": [0, 10]}, seeds=[0], n_boot=100)
+    path = tmp_path / "sweep-small.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = cases.shipped_sweep_speedup(data_dir, config=str(path))
+    assert out["ok"] and out["tasks"] == 3 and out["failures"] == 0 and out["identical_metrics"]
+    assert set(out["seconds"]) == {"one", "many_cold"} and _finite(out["speedup_cold"])
+    res = dict(results, sweep_shipped=out)
+    text = render(res, findings(res), [])
+    assert "Sweep speed-up on the shipped" in text and "3 tasks" in text
 
 
 def test_cli_flags():
