@@ -106,19 +106,20 @@ class PrecomputedOrders(bt.Strategy):
         self.bar += 1
 
 
-def build_cerebro(frames: dict[str, pd.DataFrame], strategy, **params) -> bt.Cerebro:
-    """A fresh Cerebro: one feed per frame, CASH, 0.1% ProportionalCommission, no observers."""
+def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, **params) -> bt.Cerebro:
+    """A fresh Cerebro: one feed per frame (``ArrayData`` unless ``feed_class``), CASH, 0.1%
+    ProportionalCommission, no observers."""
     cerebro = bt.Cerebro(stdstats=False)
-    add_frames(cerebro, frames)
+    add_frames(cerebro, frames, feed_class)
     cerebro.broker.setcash(CASH)
     cerebro.broker.addcommissioninfo(ProportionalCommission(commission=RATE))
     cerebro.addstrategy(strategy, **params)
     return cerebro
 
 
-def run_cerebro(frames, strategy, **params):
+def run_cerebro(frames, strategy, feed_class=None, **params):
     """Build and run; returns (final broker value, strategy instance)."""
-    cerebro = build_cerebro(frames, strategy, **params)
+    cerebro = build_cerebro(frames, strategy, feed_class, **params)
     strat = cerebro.run()[0]
     return cerebro.broker.getvalue(), strat
 
@@ -266,18 +267,24 @@ def reference(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3) -> 
 # ----------------------------------------------------------------------------- 3. scaling
 
 
-def scaling_worker(n_assets: int, n_bars: int, seed: int = 0) -> dict:
-    """One scaling case in this (fresh) process: generate, build, run; time and memory."""
+def scaling_worker(n_assets: int, n_bars: int, seed: int = 0, before: bool = False) -> dict:
+    """One scaling case in this (fresh) process: generate, build, run; time and memory.
+    ``before``: the path before issue 13 (Backtrader's ``PandasData``, via
+    :class:`AlignedPandasData`, and the full mode that keeps every order) instead of the
+    runner's (``ArrayData``, lean mode)."""
     from benchmarks.timing import peak_rss_mib, rss_mib
+    from bt_lstm_mvo.feeds.bt_feeds import AlignedPandasData
 
     rss_start = rss_mib()
     t0 = time.perf_counter()
     frames = synthetic_frames(n_assets, n_bars, seed)
     gen_s = time.perf_counter() - t0
     rss_data = rss_mib()
-    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True))
+    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, AlignedPandasData if before else None,
+                                         allocator=EqualWeight(), lean=not before))
     value, strat = sample.result
     return {
+        "path": "before" if before else "now",
         "assets": n_assets,
         "bars": n_bars,
         "generate_s": gen_s,
@@ -328,10 +335,10 @@ def memory_attribution(n_assets: int = 5, n_bars: int = 200, depth: int = 8) -> 
             "kib_per_order": total / 1024 / orders if orders else None}
 
 
-def _run_worker(n_assets: int, n_bars: int, timeout: float) -> dict:
+def _run_worker(n_assets: int, n_bars: int, timeout: float, before: bool = False) -> dict:
     code = (
         "import json, sys; from benchmarks.cases import scaling_worker; "
-        f"print('RESULT ' + json.dumps(scaling_worker({int(n_assets)}, {int(n_bars)})))"
+        f"print('RESULT ' + json.dumps(scaling_worker({int(n_assets)}, {int(n_bars)}, before={bool(before)})))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
                                                        if p)}
@@ -341,6 +348,25 @@ def _run_worker(n_assets: int, n_bars: int, timeout: float) -> dict:
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"scaling case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(lines[-1][len("RESULT "):])
+
+
+def before_after(n_assets: int = 50, n_bars: int = 2000, repeats: int = 1, timeout: float = 1800) -> dict:
+    """The Backtrader engine before issue 13 (PandasData, full mode) and now (ArrayData, lean
+    mode) on the same market, each in a fresh subprocess, interleaved: CPU and peak RSS, side by
+    side in one run (the 200 x 6000 case compares with the issue's figure across runs only)."""
+    runs: dict[str, list[dict]] = {"before": [], "now": []}
+    for _ in range(repeats):
+        for path in runs:
+            runs[path].append(_run_worker(n_assets, n_bars, timeout, before=path == "before"))
+    out = {"assets": n_assets, "bars": n_bars, "repeats": repeats, "orders": runs["now"][0]["orders"]}
+    for path, rs in runs.items():
+        out[path] = {"cpu_s": median([r["cpu_s"] for r in rs]), "peak_rss_mib": max(r["peak_rss_mib"] for r in rs),
+                     "run_mem_mib": max(r["peak_rss_mib"] - r["rss_with_data_mib"] for r in rs),
+                     "final_value": rs[0]["final_value"], "cpu_all_s": [round(r["cpu_s"], 2) for r in rs]}
+    out["ratio_cpu"] = ratio(out["now"]["cpu_s"], out["before"]["cpu_s"])
+    out["ratio_run_mem"] = ratio(out["now"]["run_mem_mib"], out["before"]["run_mem_mib"])
+    out["same_final_value"] = out["now"]["final_value"] == out["before"]["final_value"]
+    return out
 
 
 def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.0, case_cap_s: float = 120.0,
@@ -833,12 +859,14 @@ def numpy_loop(px: np.ndarray, w: np.ndarray, rate: float = RATE, cash: float = 
 
 
 def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, backtrader: bool = True,
-                 peers: bool = True) -> dict:
+                 peers: bool = True, backtrader_repeats: int = 1) -> dict:
     """The array engine (decisions + simulation) vs the plain numpy loop, vs the Backtrader engine
     (``backtrader``) and vs the installed peers (``peers``: vectorbt always, pmorissette/bt with
     the Backtrader engine only, as both are slow), on a daily equal-weight rebalance with a 0.1%
     commission, interleaved. Final values of the peers differ by their cost convention
-    (:mod:`benchmarks.peers`)."""
+    (:mod:`benchmarks.peers`). With the Backtrader engine, the minimal hand-written Backtrader
+    strategy (:class:`PrecomputedOrders`) replays the orders of an untimed Backtrader-engine run
+    on the same feed, and everything runs ``backtrader_repeats`` times instead of ``repeats``."""
     from benchmarks import peers as peer_lib
     from bt_lstm_mvo.engine import bars_from_frames, decide, simulate
 
@@ -856,13 +884,15 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
     if backtrader:
         fns["backtrader_engine"] = lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True,
                                                        min_trade_value=0.0)
+        orders = orders_from_fills(fns["backtrader_engine"]()[1], frames)  # untimed
+        fns["minimal_backtrader"] = lambda: run_cerebro(frames, PrecomputedOrders, orders=orders)
     installed = peer_lib.versions() if peers else {}
     frame = closes(frames)
     if installed.get("vectorbt"):
         fns["vectorbt"] = lambda: peer_lib.vectorbt_equal_weight(frame, RATE, CASH)
     if installed.get("bt") and backtrader:
         fns["bt"] = lambda: peer_lib.bt_equal_weight(frame, RATE, CASH)
-    samples = interleave(fns, repeats if not backtrader else 1)
+    samples = interleave(fns, repeats if not backtrader else backtrader_repeats)
     stats = {k: summarise(v) for k, v in samples.items()}
     sim = samples["array_engine"][0].result
     final_loop = samples["numpy_loop"][0].result[0]
@@ -878,17 +908,22 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
         out["backtrader_vs_engine_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"], stats["array_engine"]["cpu_s"])
         out["final_backtrader"] = float(value)
         out["final_rel_diff_backtrader"] = sim.final_value / float(value) - 1
+        out["final_minimal"] = float(samples["minimal_backtrader"][0].result[0])
+        out["final_rel_diff_minimal"] = out["final_minimal"] / float(value) - 1
+        out["backtrader_vs_minimal_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"],
+                                                 stats["minimal_backtrader"]["cpu_s"])
     for name in out["peers"]:
         out[f"final_{name}"] = float(samples[name][0].result)
         out[f"final_rel_diff_{name}"] = out[f"final_{name}"] / sim.final_value - 1
         out[f"engine_vs_{name}_cpu"] = ratio(stats["array_engine"]["cpu_s"], stats[name]["cpu_s"])
         if backtrader:
             out[f"backtrader_vs_{name}_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"], stats[name]["cpu_s"])
+            out[f"minimal_vs_{name}_cpu"] = ratio(stats["minimal_backtrader"]["cpu_s"], stats[name]["cpu_s"])
     return out
 
 
 def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_orders: int = 150_000,
-                         peers: bool = True) -> dict:
+                         peers: bool = True, backtrader_repeats: int = 1) -> dict:
     """:func:`array_engine` at each size (``"paper"`` or ``(assets, bars)``); the Backtrader engine
     (and pmorissette/bt) join the comparison where the run has at most ``backtrader_max_orders``
     orders. The installed peers run once first on a tiny market, untimed (vectorbt compiles its
@@ -905,5 +940,5 @@ def array_engine_section(sizes, repeats: int = 3, data_dir=None, backtrader_max_
             frames, label = synthetic_frames(n, b, seed=0), f"synthetic {n} x {b}"
         n_orders = len(frames) * len(next(iter(frames.values())))
         out["cases"].append(array_engine(frames, label, repeats, backtrader=n_orders <= backtrader_max_orders,
-                                         peers=peers))
+                                         peers=peers, backtrader_repeats=backtrader_repeats))
     return out

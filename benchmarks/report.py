@@ -147,6 +147,18 @@ def summary_rows(res: dict) -> list[list]:
                          f"<= {GOALS['backtrader_vs_bt']}" if goal else "report only",
                          _status(c["backtrader_vs_bt_cpu"], GOALS["backtrader_vs_bt"]) if goal else "-",
                          f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs {_f(st['bt']['cpu_s'], 2)} s"])
+        if c.get("backtrader_vs_minimal_cpu") is not None:
+            goal = c["assets"] == 50 and c["bars"] == 2000
+            rows.append([f"Backtrader engine / minimal hand-written Backtrader strategy on the same feed, "
+                         f"{c['label']} ({c['assets']} x {c['bars']}, CPU)", _f(c["backtrader_vs_minimal_cpu"]),
+                         f"<= {GOALS['overhead']}" if goal else "report only",
+                         _status(c["backtrader_vs_minimal_cpu"], GOALS["overhead"]) if goal else "-",
+                         f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs "
+                         f"{_f(st['minimal_backtrader']['cpu_s'], 2)} s"])
+        if c.get("minimal_vs_bt_cpu") is not None:
+            rows.append([f"Minimal hand-written Backtrader strategy / pmorissette/bt, {c['label']} "
+                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["minimal_vs_bt_cpu"]), "report only", "-",
+                         f"{_f(st['minimal_backtrader']['cpu_s'], 2)} s vs {_f(st['bt']['cpu_s'], 2)} s"])
         if c.get("engine_vs_vectorbt_cpu") is not None:
             rows.append([f"Array engine / vectorbt {c['peers']['vectorbt']}, {c['label']} "
                          f"({c['assets']} x {c['bars']}, CPU)", _f(c["engine_vs_vectorbt_cpu"]), "report only", "-",
@@ -163,7 +175,16 @@ def summary_rows(res: dict) -> list[list]:
         rows.append([f"{big['assets']} x {big['bars']} on the Backtrader engine: CPU / the issue's 520 s",
                      _f(r), f"<= {GOALS['big_cpu_vs_issue']}", _status(r, GOALS["big_cpu_vs_issue"]),
                      f"{_f(big['cpu_s'], 0)} s CPU, {_f(big['wall_s'], 0)} s wall (a cross-run comparison: the "
-                     "issue's figure was measured before this work, on this machine type)"])
+                     "issue's figure was measured before this work, on another machine of this type; see the "
+                     "side-by-side row below)"])
+    ba = res.get("before_after")
+    if ba:
+        rows.append([f"Backtrader engine now / before issue 13 (PandasData, full mode), {ba['assets']} x {ba['bars']} "
+                     "side by side (CPU; the in-run check of the 200 x 6000 CPU goal)", _f(ba["ratio_cpu"]),
+                     f"<= {GOALS['big_cpu_vs_issue']}", _status(ba["ratio_cpu"], GOALS["big_cpu_vs_issue"]),
+                     f"{_f(ba['now']['cpu_s'], 1)} s vs {_f(ba['before']['cpu_s'], 1)} s; run memory "
+                     f"{_f(ba['now']['run_mem_mib'], 0)} MiB vs {_f(ba['before']['run_mem_mib'], 0)} MiB; same final "
+                     f"value: {'yes' if ba['same_final_value'] else '**no**'}"])
     e2e = res.get("e2e")
     if e2e and e2e.get("ok"):
         rows.append(["End-to-end run", "-", "report only", "-",
@@ -475,12 +496,15 @@ def _engine(res: dict) -> list[str]:
            "`bt_lstm_mvo.engine` as the runner's `engine: array` uses it, the allocator asked at every bar "
            "(`decide`) and the portfolio simulated (`simulate`); `numpy loop`: the minimal hand-written loop "
            "(`benchmarks/cases.py:numpy_loop`, fixed weights known in advance, no records); `Backtrader "
-           "engine`: `AllocationStrategy` in lean mode (one run; skipped above "
-           f"{res['sizes']['engine']['backtrader_max_orders']:,} orders). Peers, on the same prices "
+           "engine`: `AllocationStrategy` in lean mode (skipped above "
+           f"{res['sizes']['engine']['backtrader_max_orders']:,} orders); `minimal Backtrader`: the hand-written "
+           "strategy of section 1 (`PrecomputedOrders`) replaying the orders of an untimed Backtrader-engine run "
+           "on the same feed. Peers, on the same prices "
            "(`benchmarks/peers.py`): vectorbt `Portfolio.from_orders` with `targetpercent` sizes, and "
            "pmorissette/bt `RunDaily, SelectAll, WeighEqually, Rebalance` (run only where the Backtrader engine "
-           "runs: both take seconds per 100,000 orders). Median CPU seconds of interleaved repeats (one repeat "
-           "where the Backtrader engine runs).", ""]
+           "runs: both take seconds per 100,000 orders). Median CPU seconds of interleaved repeats "
+           f"({res['sizes']['engine']['repeats']}; {res['sizes']['engine'].get('backtrader_repeats', 1)} where "
+           "the Backtrader engine runs).", ""]
     rows = []
     for c in eng["cases"]:
         st = c["stats"]
@@ -494,6 +518,20 @@ def _engine(res: dict) -> list[str]:
     out += _table(["data", "assets x bars", "array engine s", "numpy loop s", "engine / loop",
                    f"goal <= {GOALS['engine_vs_loop']}", "Backtrader engine s", "Backtrader / engine",
                    "final value vs Backtrader (rel)", "final value vs loop (rel)"], rows)
+    bt_rows = []
+    for c in eng["cases"]:
+        st = c["stats"]
+        if "minimal_backtrader" not in st:
+            continue
+        bt_rows.append([c["label"], f"{c['assets']} x {c['bars']}", _f(st["backtrader_engine"]["cpu_s"], 2),
+                        _f(st["minimal_backtrader"]["cpu_s"], 2), _f(c["backtrader_vs_minimal_cpu"]),
+                        _f(st["bt"]["cpu_s"], 2) if "bt" in st else "not run", _f(c.get("backtrader_vs_bt_cpu")),
+                        _f(c.get("minimal_vs_bt_cpu")), f"{abs(c['final_rel_diff_minimal']):.1e}"])
+    if bt_rows:
+        out += _table(["data", "assets x bars", "Backtrader engine s", "minimal Backtrader s",
+                       f"engine / minimal (goal <= {GOALS['overhead']} at 50 x 2000)", "pmorissette/bt s",
+                       f"engine / bt (goal <= {GOALS['backtrader_vs_bt']} at 50 x 2000)", "minimal / bt",
+                       "final value minimal vs engine (rel)"], bt_rows)
     peer_rows = []
     for c in eng["cases"]:
         st = c["stats"]
@@ -529,12 +567,14 @@ def render(res: dict, findings: list[str], changes: list[str]) -> str:
         "# Benchmarks",
         "",
         f"Generated by `python benchmarks/run_benchmarks.py{' --quick' if res['quick'] else ''}"
-        f"{' --skip-e2e' if res.get('skip_e2e') else ''}` ({mode} sizes) on {m['date_utc']}; the whole script "
+        f"{' --skip-e2e' if res.get('skip_e2e') else ''}{' --big' if res.get('big') else ''}` ({mode} sizes) "
+        f"on {m['date_utc']}; the whole script "
         f"took {_f(res['seconds'], 0)} s. Every number in this file comes from that one run (the script writes "
         "the whole file). Regenerate with:",
         "",
         "```",
-        ".venv/bin/python benchmarks/run_benchmarks.py            # full sizes, about 10 minutes",
+        ".venv/bin/python benchmarks/run_benchmarks.py --big      # full sizes, the shipped sweep, 200 x 6000",
+        ".venv/bin/python benchmarks/run_benchmarks.py            # full sizes, about 15 minutes",
         ".venv/bin/python benchmarks/run_benchmarks.py --quick    # small sizes, about 2 minutes",
         ".venv/bin/python benchmarks/run_benchmarks.py --skip-e2e # without the end-to-end runner run",
         "```",

@@ -185,6 +185,18 @@ def test_the_shipped_sweep_case_runs_the_config_as_shipped(results, data_dir, tm
     assert "Sweep speed-up on the shipped" in text and "3 tasks" in text
 
 
+def test_before_after_compares_the_two_paths_in_fresh_processes(results):
+    """The path before issue 13 (PandasData, full mode) and the runner's (ArrayData, lean) end at
+    the same value bit for bit; the report shows the side-by-side CPU ratio."""
+    ba = cases.before_after(3, 60)
+    assert ba["same_final_value"] and ba["orders"] > 0
+    assert _finite(ba["ratio_cpu"]) and ba["before"]["cpu_s"] > 0 and ba["now"]["cpu_s"] > 0
+    res = dict(results, before_after=ba)
+    text = render(res, findings(res), [])
+    assert "before issue 13 (PandasData, full mode), 3 x 60 side by side" in text
+    assert "Before / after issue 13, side by side" in text
+
+
 def test_cli_flags():
     args = parse_args(["--quick", "--skip-e2e", "--out", "x.md", "--big"])
     assert args.quick and args.skip_e2e and args.out == "x.md" and args.big
