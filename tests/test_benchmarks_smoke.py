@@ -197,6 +197,20 @@ def test_before_after_compares_the_two_paths_in_fresh_processes(results):
     assert "Before / after issue 13, side by side" in text
 
 
+def test_from_json_rewrites_the_report_without_measuring(results, tmp_path):
+    """--from-json renders the report of a saved results file; the numbers are the file's."""
+    import json
+
+    from benchmarks.run_benchmarks import main
+
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(results, default=str))
+    out = tmp_path / "B.md"
+    assert main(["--from-json", str(saved), "--out", str(out), "--json", str(tmp_path / "unused.json")]) == 0
+    assert out.read_text() == render(results, findings(results), changes(results))
+    assert not (tmp_path / "unused.json").exists()
+
+
 def test_cli_flags():
     args = parse_args(["--quick", "--skip-e2e", "--out", "x.md", "--big"])
     assert args.quick and args.skip_e2e and args.out == "x.md" and args.big
