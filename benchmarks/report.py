@@ -132,37 +132,14 @@ def summary_rows(res: dict) -> list[list]:
                      _f(c["engine_vs_loop_cpu"]), f"<= {GOALS['engine_vs_loop']}",
                      _status(c["engine_vs_loop_cpu"], GOALS["engine_vs_loop"]),
                      f"{_f(st['array_engine']['cpu_s'], 3)} s vs {_f(st['numpy_loop']['cpu_s'], 3)} s"])
-        if c.get("backtrader_vs_engine_cpu") is not None:
-            goal = c["assets"] == 50 and c["bars"] == 2000
-            rows.append([f"Backtrader engine / array engine, {c['label']} ({c['assets']} x {c['bars']}, CPU)",
-                         _f(c["backtrader_vs_engine_cpu"], 0),
-                         f">= {GOALS['backtrader_vs_engine']:.0f}" if goal else "report only",
-                         _status(c["backtrader_vs_engine_cpu"], GOALS["backtrader_vs_engine"], at_most=False)
-                         if goal else "-",
-                         f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs {_f(st['array_engine']['cpu_s'], 3)} s"])
-        if c.get("backtrader_vs_bt_cpu") is not None:
-            goal = c["assets"] == 50 and c["bars"] == 2000
-            rows.append([f"Backtrader engine / pmorissette/bt {c['peers']['bt']}, {c['label']} "
-                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["backtrader_vs_bt_cpu"]),
-                         f"<= {GOALS['backtrader_vs_bt']}" if goal else "report only",
-                         _status(c["backtrader_vs_bt_cpu"], GOALS["backtrader_vs_bt"]) if goal else "-",
-                         f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs {_f(st['bt']['cpu_s'], 2)} s"])
-        if c.get("backtrader_vs_minimal_cpu") is not None:
-            goal = c["assets"] == 50 and c["bars"] == 2000
-            rows.append([f"Backtrader engine / minimal hand-written Backtrader strategy on the same feed, "
-                         f"{c['label']} ({c['assets']} x {c['bars']}, CPU)", _f(c["backtrader_vs_minimal_cpu"]),
-                         f"<= {GOALS['overhead']}" if goal else "report only",
-                         _status(c["backtrader_vs_minimal_cpu"], GOALS["overhead"]) if goal else "-",
-                         f"{_f(st['backtrader_engine']['cpu_s'], 2)} s vs "
-                         f"{_f(st['minimal_backtrader']['cpu_s'], 2)} s"])
-        if c.get("minimal_vs_bt_cpu") is not None:
-            rows.append([f"Minimal hand-written Backtrader strategy / pmorissette/bt, {c['label']} "
-                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["minimal_vs_bt_cpu"]), "report only", "-",
-                         f"{_f(st['minimal_backtrader']['cpu_s'], 2)} s vs {_f(st['bt']['cpu_s'], 2)} s"])
-        if c.get("engine_vs_vectorbt_cpu") is not None:
-            rows.append([f"Array engine / vectorbt {c['peers']['vectorbt']}, {c['label']} "
-                         f"({c['assets']} x {c['bars']}, CPU)", _f(c["engine_vs_vectorbt_cpu"]), "report only", "-",
-                         f"{_f(st['array_engine']['cpu_s'], 3)} s vs {_f(st['vectorbt']['cpu_s'], 3)} s"])
+        for what, key, num, den, goal, at_most, digits in _engine_ratio_rows(c):
+            if c.get(key) is None:
+                continue
+            at_goal = goal is not None and (c["assets"], c["bars"]) == (50, 2000)
+            rows.append([f"{what}, {c['label']} ({c['assets']} x {c['bars']}, CPU)", _f(c[key], digits),
+                         f"{'<=' if at_most else '>='} {GOALS[goal]:g}" if at_goal else "report only",
+                         _status(c[key], GOALS[goal], at_most=at_most) if at_goal else "-",
+                         f"{_f(st[num[0]]['cpu_s'], num[1])} s vs {_f(st[den[0]]['cpu_s'], den[1])} s"])
     if (res.get("engine") or {}).get("cases") and not any(c.get("peers") for c in res["engine"]["cases"]):
         rows.append(["Backtrader engine / pmorissette/bt at 50 x 2000", "n/a", f"<= {GOALS['backtrader_vs_bt']}",
                      "not measured", "the peers are not installed (pip install -e .[bench])"])
@@ -190,6 +167,24 @@ def summary_rows(res: dict) -> list[list]:
         rows.append(["End-to-end run", "-", "report only", "-",
                      f"{_f(e2e['wall_s'], 1)} s wall, {_f(e2e['cpu_s'], 1)} s CPU"])
     return rows
+
+
+def _engine_ratio_rows(c: dict) -> list[tuple]:
+    """Section 6's summary rows of one case: (what, ratio key, (numerator, seconds digits),
+    (denominator, digits), goal key (set at 50 x 2000) or None, at most?, ratio digits)."""
+    peers = c.get("peers") or {}
+    return [
+        ("Backtrader engine / array engine", "backtrader_vs_engine_cpu", ("backtrader_engine", 2),
+         ("array_engine", 3), "backtrader_vs_engine", False, 0),
+        (f"Backtrader engine / pmorissette/bt {peers.get('bt')}", "backtrader_vs_bt_cpu", ("backtrader_engine", 2),
+         ("bt", 2), "backtrader_vs_bt", True, 2),
+        ("Backtrader engine / minimal hand-written Backtrader strategy on the same feed", "backtrader_vs_minimal_cpu",
+         ("backtrader_engine", 2), ("minimal_backtrader", 2), "overhead", True, 2),
+        ("Minimal hand-written Backtrader strategy / pmorissette/bt", "minimal_vs_bt_cpu", ("minimal_backtrader", 2),
+         ("bt", 2), None, True, 2),
+        (f"Array engine / vectorbt {peers.get('vectorbt')}", "engine_vs_vectorbt_cpu", ("array_engine", 3),
+         ("vectorbt", 3), None, True, 2),
+    ]
 
 
 def _scaling_abs(sc, d) -> str:
