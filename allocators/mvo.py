@@ -29,22 +29,20 @@ error, not a fallback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import numbers
+import types
 import warnings
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
-from pypfopt import expected_returns as pf_expected_returns
-from pypfopt import risk_models as pf_risk_models
-from pypfopt.efficient_frontier import EfficientFrontier
-from pypfopt.exceptions import OptimizationError
 
 from bt_lstm_mvo.allocators.base import Allocator, check_history
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import snapped_periods_per_year
+from bt_lstm_mvo.signals import signals_held
 from bt_lstm_mvo.vocab import MVO_COVARIANCES, MVO_EXPECTED_RETURNS, MVO_OBJECTIVES
 
 logger = logging.getLogger(__name__)
@@ -59,7 +57,23 @@ SNAP_TOL = 1e-9
 #: return standard deviation at or below which an asset counts as constant
 ZERO_VARIANCE_TOL = 1e-12
 
-_SOLVER_ERRORS = (OptimizationError, ValueError, cp.error.SolverError, np.linalg.LinAlgError)
+
+
+@functools.cache
+def _pf() -> types.SimpleNamespace:
+    """PyPortfolioOpt and cvxpy, imported on the first estimate: building an allocator (which is
+    also how a config's parameters are validated, in every sweep worker) does not need the
+    0.85 s their import costs. Signals are held meanwhile: cvxpy swallows a Ctrl-C that lands in
+    its solvers' imports; it is answered right after."""
+    with signals_held():
+        import cvxpy as cp
+        from pypfopt import expected_returns, risk_models
+        from pypfopt.efficient_frontier import EfficientFrontier
+        from pypfopt.exceptions import OptimizationError
+
+    return types.SimpleNamespace(
+        expected_returns=expected_returns, risk_models=risk_models, EfficientFrontier=EfficientFrontier,
+        solver_errors=(OptimizationError, ValueError, cp.error.SolverError, np.linalg.LinAlgError))
 
 
 
@@ -328,15 +342,16 @@ class MVOAllocator(Allocator):
 
     def _estimate(self, window: pd.DataFrame, ppy: float, date: str) -> tuple[pd.Series, pd.DataFrame]:
         prices = window.astype(float)
+        pf = _pf()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            mu = pf_expected_returns.mean_historical_return(
+            mu = pf.expected_returns.mean_historical_return(
                 prices, compounding=self.expected_returns == "mean_historical", frequency=ppy
             )
             if self.covariance == "sample":
-                cov = pf_risk_models.sample_cov(prices, frequency=ppy)
+                cov = pf.risk_models.sample_cov(prices, frequency=ppy)
             else:
-                cov = pf_risk_models.CovarianceShrinkage(prices, frequency=ppy).ledoit_wolf()
+                cov = pf.risk_models.CovarianceShrinkage(prices, frequency=ppy).ledoit_wolf()
         context = f"{self.covariance} covariance / {self.expected_returns} returns"
         self._record_warnings(caught, date, context)
         mu = pd.Series(np.asarray(mu, dtype=float), index=window.columns)
@@ -357,7 +372,8 @@ class MVOAllocator(Allocator):
                 f"no asset's expected return beats the risk-free rate {self.risk_free_rate:g} "
                 f"(best is {mu.idxmax()!r} at {mu.max():.6g})"
             )
-        ef = EfficientFrontier(mu, cov, weight_bounds=(lower, upper))
+        pf = _pf()
+        ef = pf.EfficientFrontier(mu, cov, weight_bounds=(lower, upper))
         error = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -366,7 +382,7 @@ class MVOAllocator(Allocator):
                     ef.max_sharpe(risk_free_rate=self.risk_free_rate)
                 else:
                     ef.min_volatility()
-            except _SOLVER_ERRORS as exc:
+            except pf.solver_errors as exc:
                 error = exc
         if error is not None:
             notes = "; ".join(dict.fromkeys(str(w.message) for w in caught))

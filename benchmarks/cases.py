@@ -520,6 +520,54 @@ def lstm_training(frames: dict[str, pd.DataFrame], train_fraction: float = 0.8, 
         torch.set_num_threads(old)
 
 
+def malloc_fit_worker(keep_mib: int, epochs: int = 10, data_dir=None) -> dict:
+    """In this (fresh) process: ``keep_freed_memory(keep_mib)`` (0 = glibc's defaults), then
+    ``LSTMAllocator.fit`` (full batch, 1 thread) on the training part of the paper data; the
+    median epoch seconds and the minor page faults of the fit."""
+    import resource
+
+    from bt_lstm_mvo.malloc import keep_freed_memory
+
+    applied = keep_freed_memory(keep_mib)
+    import torch
+
+    from bt_lstm_mvo.allocators.lstm import LSTMAllocator
+
+    torch.set_num_threads(1)
+    px = closes(paper_frames(data_dir))
+    train = px.iloc[: int(len(px) * 0.8)]
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    alloc = LSTMAllocator(hidden_size=64, epochs=epochs, progress=False, device="cpu", seed=0).fit(train)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return {"keep_mib": keep_mib, "applied": applied, "samples": alloc.n_train_samples_,
+            "seconds_per_epoch_median": median(h["seconds"] for h in alloc.history_),
+            "page_faults_per_epoch": faults / epochs}
+
+
+def malloc_effect(keep_mib: int = 512, epochs: int = 10, repeats: int = 2, data_dir=None,
+                  timeout: float = 600) -> dict:
+    """:func:`malloc_fit_worker` in fresh processes, glibc's defaults and ``keep_mib`` interleaved."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                                       if p)}
+    runs: dict[str, list[dict]] = {"default": [], "kept": []}
+    for _ in range(repeats):
+        for name, mib in (("default", 0), ("kept", keep_mib)):
+            code = ("import json; from benchmarks.cases import malloc_fit_worker; "
+                    f"print('RESULT ' + json.dumps(malloc_fit_worker({int(mib)}, {int(epochs)}, {str(data_dir)!r} "
+                    f"if {data_dir is not None} else None)))")
+            proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                                  timeout=timeout, env=env)
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not lines:
+                return {"ok": False, "error": f"malloc case failed (rc {proc.returncode}): {proc.stderr[-500:]}"}
+            runs[name].append(json.loads(lines[-1][len("RESULT "):]))
+    epoch = {k: median(r["seconds_per_epoch_median"] for r in v) for k, v in runs.items()}
+    faults = {k: median(r["page_faults_per_epoch"] for r in v) for k, v in runs.items()}
+    return {"ok": True, "keep_mib": keep_mib, "applied": runs["kept"][0]["applied"], "epochs": epochs,
+            "samples": runs["kept"][0]["samples"], "seconds_per_epoch": epoch, "page_faults_per_epoch": faults,
+            "ratio_default_vs_kept": ratio(epoch["default"], epoch["kept"]), "runs": runs}
+
+
 def timed_lstm_strategy():
     """LSTMStrategy subclass that records the CPU time (this thread) of each ``next`` from ``trade_start`` on.
 

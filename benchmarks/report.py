@@ -102,6 +102,13 @@ def summary_rows(res: dict) -> list[list]:
                          f"({lt['samples']} samples)", _f(r), f"<= {GOALS['training']}", _status(r, GOALS["training"]),
                          f"{_f(lt['runs']['full_batch']['seconds_per_epoch_median'], 3)} s vs "
                          f"{_f(lt['minimal_loop']['seconds_per_epoch_median'], 3)} s per epoch"])
+        mal = lt.get("malloc")
+        if mal and mal.get("ok"):
+            sec, flt = mal["seconds_per_epoch"], mal["page_faults_per_epoch"]
+            rows.append([f"LSTM training per epoch, glibc malloc defaults / freed memory kept (runtime.malloc_keep_mib "
+                         f"{mal['keep_mib']}), fresh processes", _f(mal["ratio_default_vs_kept"]), "report only", "-",
+                         f"{_f(sec['default'], 3)} s vs {_f(sec['kept'], 3)} s per epoch; minor page faults per epoch "
+                         f"{_f(flt['default'], 0)} vs {_f(flt['kept'], 0)}"])
     sw = res.get("sweep")
     if sw:
         if sw.get("ok"):
@@ -371,6 +378,18 @@ def _lstm(res: dict) -> list[str]:
         out += _table(["batch", "s/epoch (median)", "s/epoch (mean)", "fit wall s", "fit CPU s"],
                       [[k, _f(v["seconds_per_epoch_median"], 3), _f(v["seconds_per_epoch_mean"], 3),
                         _f(v["fit_wall_s"], 2), _f(v["fit_cpu_s"], 2)] for k, v in lt["runs"].items()])
+        mal = lt.get("malloc")
+        if mal and mal.get("ok"):
+            sec, flt = mal["seconds_per_epoch"], mal["page_faults_per_epoch"]
+            out += [f"Where the memory comes from: the same full-batch fit ({mal['epochs']} epochs) in fresh "
+                    "processes, "
+                    f"with glibc's malloc defaults and with `runtime.malloc_keep_mib` = {mal['keep_mib']} "
+                    "(`bt_lstm_mvo.malloc.keep_freed_memory`, which the runner, sweep workers and this script "
+                    "apply), interleaved, median of "
+                    f"{len(mal['runs']['kept'])} each: {_f(sec['default'], 3)} s against {_f(sec['kept'], 3)} s per "
+                    f"epoch ({_f(mal['ratio_default_vs_kept'])}x), {_f(flt['default'], 0)} against "
+                    f"{_f(flt['kept'], 0)} minor page faults per epoch. With the defaults every epoch's large "
+                    "blocks (the LSTM backward's) are fresh `mmap`s that the kernel faults in and zeroes.", ""]
     if li:
         a, s = li["allocate"], li["strategy"]
         out += [f"Inference on a synthetic market of {li['assets']} assets, one allocator (hidden {li['hidden_size']}) "

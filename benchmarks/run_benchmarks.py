@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project's packages im
 from benchmarks import cases  # noqa: E402
 from benchmarks.report import GOALS, render  # noqa: E402
 from benchmarks.timing import CPUWatch, machine_info  # noqa: E402
+from bt_lstm_mvo.malloc import DEFAULT_KEEP_MIB, keep_freed_memory  # noqa: E402
 
 FULL = {
     "overhead_repeats": 7,
@@ -83,6 +84,8 @@ def run_all(sizes: dict, quick: bool, skip_e2e: bool, data_dir=None, big: bool =
     """Every section in order; returns the plain results dict the report is built from."""
     t0 = time.perf_counter()
     res: dict = {"quick": quick, "skip_e2e": skip_e2e, "sizes": sizes, "machine": machine_info()}
+    # as the runner does (runtime.malloc_keep_mib): the in-process sections run with it
+    res["malloc_keep_mib"] = DEFAULT_KEEP_MIB if keep_freed_memory(DEFAULT_KEEP_MIB) else None
 
     res["load"] = {}
     watch: dict = {}
@@ -109,6 +112,7 @@ def run_all(sizes: dict, quick: bool, skip_e2e: bool, data_dir=None, big: bool =
     res["memory"] = cases.memory_attribution(**sizes.get("memory", {}))
     stage("4. LSTM training")
     res["lstm_training"] = cases.lstm_training(paper, epochs=sizes["lstm_epochs"])
+    res["lstm_training"]["malloc"] = cases.malloc_effect(epochs=sizes["lstm_epochs"], data_dir=data_dir)
     stage("4. LSTM inference")
     res["lstm_inference"] = cases.lstm_inference(**sizes["inference"])
     if skip_e2e:
@@ -230,6 +234,21 @@ def findings(res: dict) -> list[str]:
                        f"estimates are the probe runs' per-bar cost times the bars, not measurements): {names}. With "
                        "daily rebalancing every asset is traded every bar, so a case costs about its number of "
                        "orders times Backtrader's per-order cost (see the us/(asset x bar) column).")
+    lt = res.get("lstm_training") or {}
+    if lt.get("ratio_fit_vs_minimal") is not None:
+        r = lt["ratio_fit_vs_minimal"]
+        text = (f"- **LSTM training**: `LSTMAllocator.fit` takes {r:.2f}x a minimal PyTorch loop per epoch on the same "
+                f"tensors (goal <= {GOALS['training']}; {'met' if r <= GOALS['training'] else 'missed'}). Inside its "
+                "seeded section torch's deterministic mode no longer fills every new tensor with a marker value "
+                "(`torch.utils.deterministic.fill_uninitialized_memory`, a debugging aid; the weights are "
+                "bit-identical either way, tested).")
+        mal = lt.get("malloc") or {}
+        if mal.get("ok"):
+            text += (f" Keeping freed memory ({mal['keep_mib']} MiB, as the runner does) makes each epoch "
+                     f"{mal['ratio_default_vs_kept']:.2f}x faster than glibc's defaults in a fresh process "
+                     f"({mal['page_faults_per_epoch']['default']:.0f} vs {mal['page_faults_per_epoch']['kept']:.0f} "
+                     "page faults per epoch).")
+        out.append(text)
     li = res.get("lstm_inference")
     if li:
         a, st = li["allocate"], li["strategy"]

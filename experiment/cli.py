@@ -19,6 +19,7 @@ from bt_lstm_mvo.experiment.api import run
 from bt_lstm_mvo.experiment.config import load_config
 from bt_lstm_mvo.experiment.report.files import release_output, reserve_output
 from bt_lstm_mvo.experiment.report.tables import table1
+from bt_lstm_mvo.malloc import keep_freed_memory
 from bt_lstm_mvo.signals import install_sigterm, interrupted, restore_sigterm
 from bt_lstm_mvo.text import one_line
 
@@ -104,6 +105,7 @@ def _replication(cfg, args, out: Path, stage) -> int:
     )
 
     torch.set_num_threads(cfg.runtime.torch_threads)
+    keep_freed_memory(cfg.runtime.malloc_keep_mib)
     data_dir = args.data_dir or cfg.data.data_dir
     if data_dir is None:
         raise ConfigError("data.data_dir: notebook_replication needs the real CSVs; set it or pass --data-dir")

@@ -31,6 +31,7 @@ from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.registry import KIND_NAMES, KINDS, allocator_problem, kind_field_problem
 from bt_lstm_mvo.feeds.csv_source import DEFAULT_MAX_DAILY_MOVE
 from bt_lstm_mvo.files import read_bytes
+from bt_lstm_mvo.malloc import DEFAULT_KEEP_MIB, MAX_KEEP_MIB
 from bt_lstm_mvo.names import check_name, check_ticker
 from bt_lstm_mvo.text import did_you_mean, one_line, short_repr
 from bt_lstm_mvo.vocab import (
@@ -279,9 +280,13 @@ class ReplicationConfig(_Strict):
 
 class RuntimeConfig(_Strict):
     """Process settings. One torch thread is fastest for this small network on a few cores
-    (more threads contend with each other and with Backtrader's own work)."""
+    (more threads contend with each other and with Backtrader's own work). ``malloc_keep_mib``:
+    freed memory glibc keeps for reuse instead of returning it to the OS (LSTM training frees and
+    re-allocates the same large blocks every epoch; see :mod:`bt_lstm_mvo.malloc`); 0 = off."""
 
     torch_threads: int = Field(1, ge=1)
+    # MiB of freed memory kept for reuse (glibc's mmap/trim thresholds, bt_lstm_mvo.malloc); 0 = off
+    malloc_keep_mib: int = Field(DEFAULT_KEEP_MIB, ge=0, le=MAX_KEEP_MIB)
 
 
 class SweepConfig(_Strict):

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from bt_lstm_mvo.allocators.base import Allocator
 from bt_lstm_mvo.allocators.naive import BuyAndHold, EqualWeight, FixedWeights
 from bt_lstm_mvo.errors import ConfigError, PluginError
-from bt_lstm_mvo.signals import signals_held
 from bt_lstm_mvo.text import did_you_mean, one_line
 
 #: strategy-config fields that only some kinds take (the others are common to all kinds)
@@ -72,8 +71,7 @@ def _init_params(cls) -> list[str]:
 
 
 def _mvo(spec, seed=None, progress=None) -> Allocator:
-    with signals_held():  # cvxpy swallows a Ctrl-C that lands in its solvers' imports; answer it after
-        from bt_lstm_mvo.allocators.mvo import MVOAllocator
+    from bt_lstm_mvo.allocators.mvo import MVOAllocator  # cvxpy is imported on the first estimate
 
     _check_keys(spec.params, _init_params(MVOAllocator), "mvo")
     kw = dict(spec.params)

@@ -38,6 +38,7 @@ from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_kwargs
 from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
 from bt_lstm_mvo.feeds.market import Market, load_market
+from bt_lstm_mvo.malloc import keep_freed_memory
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.broker import CashInterestBroker
 from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
@@ -315,6 +316,7 @@ def run_experiment(cfg: ExperimentConfig, data_dir=None, progress: bool = True,
     import torch
 
     torch.set_num_threads(cfg.runtime.torch_threads)
+    keep_freed_memory(cfg.runtime.malloc_keep_mib)
     stage(f"loading data ({cfg.data.source})")
     market = market_for(cfg, data_dir, frames)
     start, folds = split_for(cfg, market.index)

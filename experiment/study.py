@@ -41,6 +41,7 @@ from bt_lstm_mvo.errors import ConfigError
 from bt_lstm_mvo.experiment.config import CostsConfig, ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import seeds_of
 from bt_lstm_mvo.jsonsafe import json_clean
+from bt_lstm_mvo.malloc import keep_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def run_study_task(task: dict) -> dict:
     try:
         torch.set_num_threads(int(task["torch_threads"]))
         cfg = ExperimentConfig.model_validate(task["config"])
+        keep_freed_memory(cfg.runtime.malloc_keep_mib)
         market = _market(cfg, task["data_dir"])
         start, folds = split_for(cfg, market.index)
         spec = StrategyConfig.model_validate(task["spec"])

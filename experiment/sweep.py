@@ -59,6 +59,7 @@ from bt_lstm_mvo.experiment.config import ExperimentConfig, StrategyConfig
 from bt_lstm_mvo.experiment.registry import KINDS
 from bt_lstm_mvo.experiment.summary import METRICS, aggregate
 from bt_lstm_mvo.jsonsafe import json_clean
+from bt_lstm_mvo.malloc import keep_freed_memory
 from bt_lstm_mvo.vocab import SWEEP_BACKENDS
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def run_task(task: dict) -> dict:
     try:
         torch.set_num_threads(int(task["torch_threads"]))
         cfg = ExperimentConfig.model_validate({**task["config"], "sweep": None})  # grid checked at load
+        keep_freed_memory(cfg.runtime.malloc_keep_mib)
         market = _market(cfg, task["data_dir"])
         start, folds = split_for(cfg, market.index)
         spec = apply_overrides(cfg.strategies[task["strategy"]], task["overrides"])

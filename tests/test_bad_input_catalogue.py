@@ -135,6 +135,8 @@ CONFIG_CASES = _count("config", [
     (_with("analysis.stress_windows", {"x": ["2022-12-31", "2022-01-01"]}), ["stress window 'x'", "before"]),
     (_with("analysis.stress_windows", {"x": [0, 1]}), ["stress window 'x'", "0"]),
     (_with("runtime.torch_threads", 0), ["runtime.torch_threads", "0"]),
+    (_with("runtime.malloc_keep_mib", -1), ["runtime.malloc_keep_mib", "-1"]),
+    (_with("runtime.malloc_keep_mib", 4096), ["runtime.malloc_keep_mib", "4096"]),
     (_with("mode", "live"), ["mode", "'live'"]),
     (_with("replication.seeds", []), ["replication.seeds", "[]"]),
     (_with("replication.epochs", 0), ["replication.epochs", "0"]),

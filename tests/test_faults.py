@@ -185,8 +185,9 @@ print("held", held)
 
 def test_a_ctrl_c_during_the_solver_imports_stops_the_run():
     """cvxpy swallows a KeyboardInterrupt raised while it imports a solver's extension (it logs
-    "Encountered unexpected exception importing solver" and goes on); the MVO import is made with
-    signals held, so that Ctrl-C is answered right after it instead of being lost."""
+    "Encountered unexpected exception importing solver" and goes on); the MVO allocator imports it
+    (on its first estimate) with signals held, so that Ctrl-C is answered right after it instead of
+    being lost."""
     code = """
 import importlib.abc, os, signal, sys
 class Kick(importlib.abc.MetaPathFinder):
@@ -197,10 +198,14 @@ class Kick(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Kick())
 from bt_lstm_mvo.experiment.config import StrategyConfig
 from bt_lstm_mvo.experiment.registry import build_allocator
+from tests.helpers import make_prices
+alloc = build_allocator(StrategyConfig(kind="mvo"))
+print("built without cvxpy", "cvxpy" not in sys.modules)
 try:
-    build_allocator(StrategyConfig(kind="mvo"))
+    alloc.fit(make_prices(300, 3))
 except KeyboardInterrupt:
     print("interrupted after", "cvxpy" in sys.modules)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0 and "interrupted after True" in proc.stdout, proc.stdout + proc.stderr
+    assert "built without cvxpy True" in proc.stdout

@@ -220,7 +220,7 @@ def test_fallback_chain_previous_then_equal_weight(prices, monkeypatch):
             raise OptimizationError("forced min_volatility failure")
 
     # first fit: no previous weights -> equal weight
-    monkeypatch.setattr(mvo_module, "EfficientFrontier", BrokenFrontier)
+    monkeypatch.setattr(mvo_module._pf(), "EfficientFrontier", BrokenFrontier)
     alloc = MVOAllocator()
     alloc.fit(prices)
     assert alloc.method_ == "equal_weight"
@@ -229,10 +229,10 @@ def test_fallback_chain_previous_then_equal_weight(prices, monkeypatch):
     assert "forced max_sharpe failure" in alloc.fallbacks_[0]["reason"]
 
     # a good fit, then a failing one: previous weights are kept, and it says so
-    monkeypatch.setattr(mvo_module, "EfficientFrontier", EfficientFrontier)
+    monkeypatch.setattr(mvo_module._pf(), "EfficientFrontier", EfficientFrontier)
     alloc.fit(prices.iloc[:200])
     good = alloc.weights_.copy()
-    monkeypatch.setattr(mvo_module, "EfficientFrontier", BrokenFrontier)
+    monkeypatch.setattr(mvo_module._pf(), "EfficientFrontier", BrokenFrontier)
     alloc.fit(prices)
     assert alloc.method_ == "previous"
     pd.testing.assert_series_equal(alloc.weights_, good)
@@ -251,7 +251,7 @@ def test_non_psd_covariance_repair_is_recorded(prices, monkeypatch):
         frame = pd.DataFrame(cov, index=p.columns, columns=p.columns)
         return risk_models.fix_nonpositive_semidefinite(frame)
 
-    monkeypatch.setattr(mvo_module.pf_risk_models, "sample_cov", indefinite_sample_cov)
+    monkeypatch.setattr(mvo_module._pf().risk_models, "sample_cov", indefinite_sample_cov)
     alloc = MVOAllocator().fit(prices)
     repairs = [f for f in alloc.fallbacks_ if "positive semidefinite" in f["reason"]]
     assert len(repairs) == 1
