@@ -110,6 +110,9 @@ def summary_rows(res: dict) -> list[list]:
                          f"{_f(sec['default'], 3)} s vs {_f(sec['kept'], 3)} s per epoch; minor page faults per epoch "
                          f"{_f(flt['default'], 0)} vs {_f(flt['kept'], 0)}"])
     sw = res.get("sweep")
+    # the issue sets the sweep goal on the lambda sweep: with the shipped config measured (--big), the
+    # small grid's rows are context (its tasks are too short to amortise the workers' start-up)
+    proxy = not (res.get("sweep_shipped") or {}).get("ok")
     if sw:
         if sw.get("ok"):
             sec = sw["seconds"]
@@ -118,7 +121,9 @@ def summary_rows(res: dict) -> list[list]:
                     continue
                 sp = sw[f"speedup_{kind}"]
                 rows.append([f"Sweep speed-up, {sw['workers']} workers vs 1, {what} ({sw['backend']}, {sw['tasks']} "
-                             "tasks, wall)", _f(sp), f">= {GOALS['sweep']}", _status(sp, GOALS["sweep"], at_most=False),
+                             f"tasks of {_f(sw['task_seconds'], 1)} s, wall)", _f(sp),
+                             f">= {GOALS['sweep']}" if proxy else "report only",
+                             _status(sp, GOALS["sweep"], at_most=False) if proxy else "-",
                              f"{_f(sec['one'], 1)} s vs {_f(sec[f'many_{kind}'], 1)} s"])
         else:
             rows.append(["Sweep speed-up, 2 workers vs 1", "n/a", f">= {GOALS['sweep']}", "not measured",

@@ -409,7 +409,7 @@ class AllocationStrategy(bt.Strategy):
         """Append this bar's record; returns the positions' values at ``prices``."""
         hv = self._positions_value(prices)
         value = self.broker.getvalue()
-        held = {a: (float(v / value) if value > 0 else 0.0) for a, v in zip(self.assets, hv)}
+        held = (hv / value).tolist() if value > 0 else [0.0] * len(hv)  # in asset order
         self.bars.append({"date": date, "value": float(value), "cash": float(self.broker.getcash()),
                           "held": held})
         return hv
@@ -468,6 +468,8 @@ class AllocationStrategy(bt.Strategy):
     def _check_prices(self, prices: np.ndarray, date, what: str) -> None:
         """Every feed's price is a finite number > 0: a NaN, inf or zero would turn into NaN
         values and NaN-size orders; a feed's bad bar is a data error, not a result."""
+        if prices.min() > 0 and np.isfinite(prices.max()):  # NaN fails min() > 0
+            return
         bad = ~np.isfinite(prices) | (prices <= 0)
         if bad.any():
             i = int(np.argmax(bad))
@@ -581,7 +583,7 @@ class AllocationStrategy(bt.Strategy):
         value = cash + holdings.sum()
         traded = float(np.abs(plan.trades).sum())
         self.rebalances.append({
-            "date": date, "target": dict(zip(self.assets, weights.tolist())),
+            "date": date, "target": weights.tolist(),  # in asset order
             "value": float(value), "traded_value": traded,
             "planned_commission": plan.commission, "buy_scale": plan.buy_scale,
         })

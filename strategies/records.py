@@ -30,17 +30,26 @@ class Records(Sequence):
         self._order = list(order) if order is not None else fields
         if sorted(self._order) != sorted(fields):
             raise ValueError(f"Records: order {self._order} must list the fields {fields}")
+        # the same columns as flat tuples: append runs per bar and per fill
+        self._plain = (*self._objects.items(), *self._floats.items())
+        self._keyed = tuple((f, keys, col) for f, (keys, col) in self._mappings.items())
         self._n = 0
 
     def append(self, row: dict) -> None:
-        """Add one row (a dict with every field; a mapping field's dict has exactly its keys)."""
-        for f, col in self._objects.items():
-            col.append(row[f])
-        for f, col in self._floats.items():
-            col.append(row[f])
-        for f, (keys, col) in self._mappings.items():
+        """Add one row (a dict with every field). A mapping field's value is a dict with exactly
+        its keys, or a list of the values in key order (the strategy's per-bar path)."""
+        values = []
+        for f, keys, _ in self._keyed:  # checked before any column grows: a bad row adds nothing
             m = row[f]
-            col.extend(m[k] for k in keys)
+            if isinstance(m, dict):
+                m = [m[k] for k in keys]
+            elif len(m) != len(keys):
+                raise ValueError(f"Records: field {f!r} needs {len(keys)} values ({keys}), got {len(m)}")
+            values.append(m)
+        for f, col in self._plain:
+            col.append(row[f])
+        for (_, _, col), m in zip(self._keyed, values):
+            col.extend(m)
         self._n += 1
 
     def _row(self, i: int) -> dict:

@@ -58,3 +58,18 @@ def test_records_hold_a_fraction_of_the_dicts_memory():
     assert len(rec) == 20_000
     print(f"dicts {dicts / 20_000:.0f} B/row, columns {columns / 20_000:.0f} B/row")
     assert columns < dicts / 5
+
+
+def test_a_mapping_field_may_come_as_values_in_key_order():
+    rows = _rows(4)
+    rec = Records(floats=("size",), objects=("date", "asset"), mappings={"held": ["a", "b"]},
+                  order=("date", "asset", "size", "held"))
+    for r in rows:
+        rec.append(dict(r, held=[r["held"]["a"], r["held"]["b"]]))  # the strategy's per-bar form
+    assert rec == rows
+    copy = pickle.loads(pickle.dumps(rec))
+    copy.append(rows[0])  # a copy's columns stay joined to its fast-path tuples
+    assert copy == [*rows, rows[0]] and rec == rows
+    with pytest.raises(ValueError, match="held.*2 values"):
+        rec.append(dict(rows[0], held=[0.5]))
+    assert rec == rows and len(rec) == 4  # the refused row left nothing behind
