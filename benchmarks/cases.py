@@ -35,6 +35,7 @@ from bt_lstm_mvo.feeds.market import load_market
 from bt_lstm_mvo.feeds.synthetic import generate_assets
 from bt_lstm_mvo.paths import shared_data_dir
 from bt_lstm_mvo.strategies.base import AllocationStrategy, _History
+from bt_lstm_mvo.strategies.broker import FastBroker
 from bt_lstm_mvo.strategies.commission import ProportionalCommission
 from bt_lstm_mvo.strategies.sizing import plan_rebalance
 
@@ -106,10 +107,14 @@ class PrecomputedOrders(bt.Strategy):
         self.bar += 1
 
 
-def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, **params) -> bt.Cerebro:
+def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, broker_class=None,
+                  **params) -> bt.Cerebro:
     """A fresh Cerebro: one feed per frame (``ArrayData`` unless ``feed_class``), CASH, 0.1%
-    ProportionalCommission, no observers."""
+    ProportionalCommission, no observers; Backtrader's ``BackBroker`` unless ``broker_class``
+    (the runner's :class:`~bt_lstm_mvo.strategies.broker.FastBroker`)."""
     cerebro = bt.Cerebro(stdstats=False)
+    if broker_class is not None:
+        cerebro.broker = broker_class()
     add_frames(cerebro, frames, feed_class)
     cerebro.broker.setcash(CASH)
     cerebro.broker.addcommissioninfo(ProportionalCommission(commission=RATE))
@@ -117,9 +122,9 @@ def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, **
     return cerebro
 
 
-def run_cerebro(frames, strategy, feed_class=None, **params):
+def run_cerebro(frames, strategy, feed_class=None, broker_class=None, **params):
     """Build and run; returns (final broker value, strategy instance)."""
-    cerebro = build_cerebro(frames, strategy, feed_class, **params)
+    cerebro = build_cerebro(frames, strategy, feed_class, broker_class, **params)
     strat = cerebro.run()[0]
     return cerebro.broker.getvalue(), strat
 
@@ -270,8 +275,8 @@ def reference(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3) -> 
 def scaling_worker(n_assets: int, n_bars: int, seed: int = 0, before: bool = False) -> dict:
     """One scaling case in this (fresh) process: generate, build, run; time and memory.
     ``before``: the path before issue 13 (Backtrader's ``PandasData``, via
-    :class:`AlignedPandasData`, and the full mode that keeps every order) instead of the
-    runner's (``ArrayData``, lean mode)."""
+    :class:`AlignedPandasData`, the full mode that keeps every order, and ``BackBroker``) instead of
+    the runner's (``ArrayData``, lean mode, ``FastBroker``)."""
     from benchmarks.timing import peak_rss_mib, rss_mib
     from bt_lstm_mvo.feeds.bt_feeds import AlignedPandasData
 
@@ -281,7 +286,7 @@ def scaling_worker(n_assets: int, n_bars: int, seed: int = 0, before: bool = Fal
     gen_s = time.perf_counter() - t0
     rss_data = rss_mib()
     sample = measure(lambda: run_cerebro(frames, AllocationStrategy, AlignedPandasData if before else None,
-                                         allocator=EqualWeight(), lean=not before))
+                                         None if before else FastBroker, allocator=EqualWeight(), lean=not before))
     value, strat = sample.result
     return {
         "path": "before" if before else "now",
@@ -930,8 +935,8 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
 
     fns = {"array_engine": engine, "numpy_loop": loop}
     if backtrader:
-        fns["backtrader_engine"] = lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(), lean=True,
-                                                       min_trade_value=0.0)
+        fns["backtrader_engine"] = lambda: run_cerebro(frames, AllocationStrategy, broker_class=FastBroker,
+                                                       allocator=EqualWeight(), lean=True, min_trade_value=0.0)
         orders = orders_from_fills(fns["backtrader_engine"]()[1], frames)  # untimed
         fns["minimal_backtrader"] = lambda: run_cerebro(frames, PrecomputedOrders, orders=orders)
     installed = peer_lib.versions() if peers else {}

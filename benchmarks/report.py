@@ -230,7 +230,9 @@ def _load(x) -> str:
 def _overhead(res: dict) -> list[str]:
     out = ["## 1. Simulation overhead: AllocationStrategy vs a minimal Backtrader strategy", ""]
     out += [
-        "Both sides run the same feeds, cash (1,000,000), 0.1% `ProportionalCommission` and cheat-on-close, and "
+        "Both sides run the same feeds, broker (Backtrader's `BackBroker`, as in a plug-in user's own cerebro; "
+        "the runner's `FastBroker` would speed both up alike), cash (1,000,000), 0.1% `ProportionalCommission` "
+        "and cheat-on-close, and "
         "issue the same orders: the baseline `benchmarks.cases.PrecomputedOrders` is a hand-written "
         "`bt.Strategy` whose `next` only replays, bar by bar, the (asset, size) orders that the EqualWeight "
         "run filled (sells first, then buys). It does no sizing, records nothing and asks nothing, so it is "
@@ -515,7 +517,7 @@ def _engine(res: dict) -> list[str]:
            "`bt_lstm_mvo.engine` as the runner's `engine: array` uses it, the allocator asked at every bar "
            "(`decide`) and the portfolio simulated (`simulate`); `numpy loop`: the minimal hand-written loop "
            "(`benchmarks/cases.py:numpy_loop`, fixed weights known in advance, no records); `Backtrader "
-           "engine`: `AllocationStrategy` in lean mode (skipped above "
+           "engine`: `AllocationStrategy` in lean mode on the runner's `FastBroker` (skipped above "
            f"{res['sizes']['engine']['backtrader_max_orders']:,} orders); `minimal Backtrader`: the hand-written "
            "strategy of section 1 (`PrecomputedOrders`) replaying the orders of an untimed Backtrader-engine run "
            "on the same feed. Peers, on the same prices "
@@ -552,9 +554,11 @@ def _engine(res: dict) -> list[str]:
                        f"engine / bt (goal <= {GOALS['backtrader_vs_bt']} at 50 x 2000)", "minimal / bt",
                        "final value minimal vs engine (rel)"], bt_rows)
         if any(c["backtrader_vs_minimal_cpu"] < 1 for c in eng["cases"] if "backtrader_vs_minimal_cpu" in c):
-            out += ["Where the engine is faster than the minimal strategy, that is lean mode: the minimal strategy "
-                    "runs with Backtrader's default bookkeeping (every order kept in `broker.orders`, three "
-                    "notification copies per order in the strategy), which lean mode drops bar by bar.", ""]
+            out += ["Where the engine is faster than the minimal strategy, that is lean mode and `FastBroker`: the "
+                    "minimal strategy runs on Backtrader's `BackBroker` with its default bookkeeping (every order "
+                    "kept in `broker.orders`, three notification copies per order in the strategy), which lean "
+                    "mode drops bar by bar, and `FastBroker` makes each order's three notification copies without "
+                    "`copy.copy` and holds its params as attributes (`strategies/broker.py`).", ""]
     peer_rows = []
     for c in eng["cases"]:
         st = c["stats"]

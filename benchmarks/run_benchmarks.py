@@ -386,16 +386,18 @@ def findings(res: dict) -> list[str]:
     big = res.get("big")
     if big:
         out.append(f"- **{big['assets']} x {big['bars']} on the Backtrader engine** ({big['orders']:,} orders, lean "
-                   f"mode, `ArrayData`): {big['cpu_s']:,.0f} s CPU and a peak RSS of {big['peak_rss_mib']:,.0f} MiB, "
+                   f"mode, `ArrayData`, `FastBroker`): {big['cpu_s']:,.0f} s CPU and a peak RSS of "
+                   f"{big['peak_rss_mib']:,.0f} MiB, "
                    f"against 520 s and 8.2 GB in the issue before this work (a cross-run comparison).")
     ba = res.get("before_after")
     if ba:
         verdict = "meets" if ba["ratio_cpu"] <= GOALS["big_cpu_vs_issue"] else "misses"
         now, before = ba["now"], ba["before"]
         out.append(f"- **Before / after issue 13, side by side** ({ba['assets']} x {ba['bars']}, {ba['orders']:,} "
-                   "orders, fresh processes): the runner's path (`ArrayData`, lean mode) takes "
+                   "orders, fresh processes): the runner's path (`ArrayData`, lean mode, `FastBroker`) takes "
                    f"{now['cpu_s']:.1f} s CPU against {before['cpu_s']:.1f} s for the path before this work "
-                   f"(Backtrader's `PandasData`, full mode), {ba['ratio_cpu']:.2f}x, which {verdict} the CPU goal "
+                   f"(Backtrader's `PandasData`, full mode, `BackBroker`), {ba['ratio_cpu']:.2f}x, which {verdict} "
+                   "the CPU goal "
                    f"(<= {GOALS['big_cpu_vs_issue']}); run memory {now['run_mem_mib']:,.0f} MiB against "
                    f"{before['run_mem_mib']:,.0f} MiB; "
                    f"final values {'identical' if ba['same_final_value'] else '**different**'}.")

@@ -40,7 +40,7 @@ from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
 from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.malloc import keep_freed_memory
 from bt_lstm_mvo.strategies.base import AllocationStrategy
-from bt_lstm_mvo.strategies.broker import CashInterestBroker
+from bt_lstm_mvo.strategies.broker import CashInterestBroker, FastBroker
 from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
 from bt_lstm_mvo.vocab import ENGINES, check_choice
 
@@ -260,10 +260,10 @@ def run_backtest(
 def set_broker(cerebro: bt.Cerebro, broker, tickers) -> None:
     """Cash, interest and every feed's cost model of ``broker`` (a ``BrokerConfig``) on ``cerebro``:
     one flat :class:`ProportionalCommission`, or an :class:`AssetCommission` per ticker
-    (``broker.costs``), and a :class:`CashInterestBroker` when idle cash earns interest."""
+    (``broker.costs``), on a :class:`FastBroker`, or a :class:`CashInterestBroker` when idle cash
+    earns interest."""
     rate = interest_rate(broker)
-    if broker.interest_csv is not None or rate:
-        cerebro.broker = CashInterestBroker(rate=rate)
+    cerebro.broker = CashInterestBroker(rate=rate) if broker.interest_csv is not None or rate else FastBroker()
     cerebro.broker.setcash(float(broker.cash))
     models = cost_models(broker, tickers)
     if models is None:

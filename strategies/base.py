@@ -674,4 +674,4 @@ class AllocationStrategy(bt.Strategy):
         hv = self._positions_value(prices)
         value = self.broker.getvalue()
         self.final_weights = {a: (float(v / value) if value > 0 else 0.0) for a, v in zip(self.assets, hv)}
-        self.total_commission = float(sum(f["commission"] for f in self.fills))
+        self.total_commission = float(sum(self.fills.column("commission")))  # in fill order, as the rows

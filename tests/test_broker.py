@@ -1,0 +1,146 @@
+"""FastBroker: Backtrader's BackBroker with hand-made order snapshots; every notification, fill and
+value the same as BackBroker's, on the real paper data, for every order type and status."""
+
+from __future__ import annotations
+
+import copy
+
+import backtrader as bt
+import pytest
+
+from bt_lstm_mvo.allocators.naive import EqualWeight
+from bt_lstm_mvo.experiment.config import BrokerConfig
+from bt_lstm_mvo.experiment.run import set_broker
+from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.strategies.base import AllocationStrategy
+from bt_lstm_mvo.strategies.broker import CashInterestBroker, FastBroker, clone_order
+from bt_lstm_mvo.strategies.commission import ProportionalCommission
+
+PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
+
+
+def _snapshot(order) -> tuple:
+    ex = order.executed
+    return (order.ref, type(order).__name__, order.getstatusname(), order.exectype, order.size, order.created.price,
+            ex.size, ex.price, ex.value, ex.comm, ex.pnl, ex.remsize, ex.p1, ex.p2,  # exbits: shared, by design
+            [(b.size, b.price, b.comm) for b in order.executed.iterpending()], order.alive())
+
+
+class EveryOrderKind(bt.Strategy):
+    """Market, limit, stop, stop-limit, valid-until, cancelled and unaffordable orders; records a
+    snapshot of every notification when it arrives and again at the end (a snapshot must not change)."""
+
+    def __init__(self):
+        self.seen, self.kept = [], []
+
+    def next(self):
+        i = len(self)
+        d, close = self.datas[i % len(self.datas)], self.datas[i % len(self.datas)].close[0]
+        step = i % 7
+        if step == 0:
+            self.buy(data=d, size=3)
+        elif step == 1:
+            self.buy(data=d, size=2, exectype=bt.Order.Limit, price=close * 0.98, valid=self.datas[0].datetime[0] + 3)
+        elif step == 2:
+            self.sell(data=d, size=1, exectype=bt.Order.Stop, price=close * 0.97)
+        elif step == 3:
+            self.buy(data=d, size=1, exectype=bt.Order.StopLimit, price=close * 1.01, plimit=close * 1.02)
+        elif step == 4:
+            self.deep = self.buy(data=d, size=1, exectype=bt.Order.Limit, price=close * 0.5)
+        elif step == 5:
+            self.cancel(self.deep)  # accepted last bar, not filled: Canceled
+            self.buy(data=d, size=1e9)  # more than the cash: Margin
+        else:
+            self.sell(data=d, size=2)
+
+    def notify_order(self, order):
+        self.seen.append(_snapshot(order))
+        self.kept.append(order)
+
+
+def _cerebro(market, broker, strategy, coc=False, **kw):
+    cerebro = bt.Cerebro(stdstats=False, cheat_on_open=False)
+    if broker is not None:
+        cerebro.broker = broker
+    market.add_to(cerebro)
+    cerebro.broker.setcash(1_000_000.0)
+    cerebro.broker.set_coc(coc)
+    cerebro.broker.addcommissioninfo(ProportionalCommission(commission=0.001))
+    cerebro.addstrategy(strategy, **kw)
+    return cerebro
+
+
+@pytest.fixture(scope="module")
+def market(data_dir):
+    return load_market(PAPER, source="csv", data_dir=data_dir, start="2021-01-01", end="2022-12-31")
+
+
+@pytest.mark.parametrize("coc", [False, True])
+def test_every_notification_is_backbrokers(market, coc):
+    runs = {}
+    for name, broker in (("back", None), ("fast", FastBroker())):
+        cerebro = _cerebro(market, broker, EveryOrderKind, coc=coc)
+        strat = cerebro.run()[0]
+        first = strat.seen[0][0]  # order refs count on across runs: number them from this run's first
+        seen = [(s[0] - first, *s[1:]) for s in strat.seen]
+        kept = [(s[0] - first, *s[1:]) for s in map(_snapshot, strat.kept)]
+        runs[name] = (seen, kept, cerebro.broker.getvalue(), cerebro.broker.getcash())
+    back, fast = runs["back"], runs["fast"]
+    statuses = {s[2] for s in back[0]}
+    assert {"Submitted", "Accepted", "Completed", "Canceled", "Margin", "Expired"} <= statuses, statuses
+    assert fast == back  # as they arrived, at the end, value and cash: the same
+    assert back[0] == back[1]  # snapshots: a notification does not change when its order moves on
+
+
+def test_the_strategy_gives_the_same_results_on_both(market):
+    out = {}
+    for name, broker in (("back", None), ("fast", FastBroker()), ("interest", CashInterestBroker(rate=0.0))):
+        cerebro = _cerebro(market, broker, AllocationStrategy, allocator=EqualWeight())
+        strat = cerebro.run()[0]
+        out[name] = (list(strat.bars), list(strat.fills), dict(strat.order_stats), cerebro.broker.getvalue())
+    assert out["fast"] == out["back"] == out["interest"]
+    assert out["back"][2]["Completed"] > 1000
+
+
+def test_clone_order_copies_what_order_clone_copies(market):
+    strat = _cerebro(market, FastBroker(), EveryOrderKind).run()[0]
+    for order in strat.kept[:50]:
+        a, b = copy.copy(order), copy.copy(order)  # two identical originals, cloned each way
+        a.executed, b.executed = copy.copy(order.executed), copy.copy(order.executed)
+        x, y = a.clone(), clone_order(b)
+        assert type(x) is type(y) and type(x.executed) is type(y.executed)
+        assert x.executed is not b.executed and y.executed is not b.executed
+        assert {k: v for k, v in vars(x).items() if k != "executed"} == {
+            k: v for k, v in vars(y).items() if k != "executed"}
+        assert vars(x.executed) == vars(y.executed) and (a.executed.p1, a.executed.p2) == (b.executed.p1,
+                                                                                         b.executed.p2)
+
+
+def test_an_order_class_with_its_own_clone_keeps_it():
+    class Tagged(bt.BuyOrder):
+        def clone(self):
+            obj = super().clone()
+            obj.tag = "own clone"
+            return obj
+
+    class Slotted(bt.OrderData):
+        __slots__ = ()
+
+    data = bt.feeds.PandasData(dataname=__import__("pandas").DataFrame(
+        {"close": [1.0]}, index=__import__("pandas").to_datetime(["2024-01-02"])))
+    order = Tagged(owner=None, data=data, size=1, simulated=True)
+    assert clone_order(order).tag == "own clone"
+    plain = bt.BuyOrder(owner=None, data=data, size=1, simulated=True)
+    plain.executed.__class__ = type("Other", (bt.OrderData,), {"clone": lambda self: "data's own"})
+    assert clone_order(plain) is not None and clone_order(plain).executed == "data's own"
+    from bt_lstm_mvo.strategies import broker as broker_module
+    assert broker_module._plain(Slotted, bt.OrderData.clone) is False
+
+
+def test_the_runner_trades_on_a_fast_broker(market):
+    cerebro = bt.Cerebro()
+    set_broker(cerebro, BrokerConfig(), PAPER)
+    assert type(cerebro.broker) is FastBroker
+    cerebro = bt.Cerebro()
+    set_broker(cerebro, BrokerConfig(interest_rate=0.02), PAPER)
+    assert type(cerebro.broker) is CashInterestBroker
