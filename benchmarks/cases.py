@@ -429,16 +429,30 @@ def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.
         case["us_per_asset_bar"] = case["us_per_bar"] / n
         case["run_mem_mib"] = case["peak_rss_mib"] - case["rss_with_data_mib"]
         cases_out.append(case)
-    doubling = []
-    got = {(c["assets"], c["bars"]): c for c in cases_out}
-    for n in assets:
-        for b in bars:
-            if (n, b) in got and (n, 2 * b) in got:
-                lo, hi = got[(n, b)], got[(n, 2 * b)]
-                doubling.append({"assets": n, "bars": b, "bars2": 2 * b, "ratio_cpu": ratio(hi["cpu_s"], lo["cpu_s"]),
-                                 "ratio_wall": ratio(hi["wall_s"], lo["wall_s"])})
-    return {"cases": cases_out, "skipped": skipped, "doubling": doubling, "seconds": time.perf_counter() - t_start,
+    return {"cases": cases_out, "skipped": skipped, "doubling": doubling_ratios(cases_out),
+            "seconds": time.perf_counter() - t_start,
             "budget_s": budget_s, "case_cap_s": case_cap_s, "probe_bars": probe_bars}
+
+
+def doubling_ratios(cases_out: list[dict]) -> list[dict]:
+    """time(2 x bars) / time(bars) for each asset count and pair of sizes that both ran.
+
+    ``ratio_cpu`` (the goal's) pairs the two cases' runs of the same round: round ``r`` runs every
+    case once, in order of assets then bars, so the two runs of a pair are adjacent in time and
+    share the machine's state; it is the median over the rounds both ran. ``ratio_cpu_medians``
+    divides the cases' medians instead, which mixes rounds when one case ran more often."""
+    got = {(c["assets"], c["bars"]): c for c in cases_out}
+    out = []
+    for (n, b), lo in sorted(got.items()):
+        hi = got.get((n, 2 * b))
+        if hi is None:
+            continue
+        rounds = min(len(lo["cpu_all_s"]), len(hi["cpu_all_s"]))
+        out.append({"assets": n, "bars": b, "bars2": 2 * b, "rounds": rounds,
+                    "ratio_cpu": median([hi["cpu_all_s"][r] / lo["cpu_all_s"][r] for r in range(rounds)]),
+                    "ratio_cpu_medians": ratio(hi["cpu_s"], lo["cpu_s"]),
+                    "ratio_wall": ratio(hi["wall_s"], lo["wall_s"])})
+    return out
 
 
 # ----------------------------------------------------------------------------- 4. LSTM
@@ -937,6 +951,9 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
     if backtrader:
         fns["backtrader_engine"] = lambda: run_cerebro(frames, AllocationStrategy, broker_class=FastBroker,
                                                        allocator=EqualWeight(), lean=True, min_trade_value=0.0)
+        # the same engine on Backtrader's BackBroker: what FastBroker saves
+        fns["backtrader_engine_backbroker"] = lambda: run_cerebro(frames, AllocationStrategy, allocator=EqualWeight(),
+                                                                  lean=True, min_trade_value=0.0)
         orders = orders_from_fills(fns["backtrader_engine"]()[1], frames)  # untimed
         fns["minimal_backtrader"] = lambda: run_cerebro(frames, PrecomputedOrders, orders=orders)
     installed = peer_lib.versions() if peers else {}
@@ -965,6 +982,11 @@ def array_engine(frames: dict[str, pd.DataFrame], label: str, repeats: int = 3, 
         out["final_rel_diff_minimal"] = out["final_minimal"] / float(value) - 1
         out["backtrader_vs_minimal_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"],
                                                  stats["minimal_backtrader"]["cpu_s"])
+        back_value, back = samples["backtrader_engine_backbroker"][0].result
+        out["fastbroker_vs_backbroker_cpu"] = ratio(stats["backtrader_engine"]["cpu_s"],
+                                                    stats["backtrader_engine_backbroker"]["cpu_s"])
+        fast_fills = samples["backtrader_engine"][0].result[1].fills
+        out["fastbroker_same_result"] = bool(float(back_value) == float(value) and list(back.fills) == list(fast_fills))
     for name in out["peers"]:
         out[f"final_{name}"] = float(samples[name][0].result)
         out[f"final_rel_diff_{name}"] = out[f"final_{name}"] / sim.final_value - 1

@@ -66,7 +66,8 @@ def summary_rows(res: dict) -> list[list]:
     sc = res.get("scaling")
     if sc:
         for d in sc["doubling"]:
-            rows.append([f"Scaling: {d['assets']} assets, {d['bars2']} / {d['bars']} bars (CPU)", _f(d["ratio_cpu"]),
+            rows.append([f"Scaling: {d['assets']} assets, {d['bars2']} / {d['bars']} bars (CPU, paired)",
+                         _f(d["ratio_cpu"]),
                          f"<= {GOALS['doubling']}", _status(d["ratio_cpu"], GOALS["doubling"]),
                          _scaling_abs(sc, d)])
         if not sc["doubling"]:
@@ -194,6 +195,9 @@ def _engine_ratio_rows(c: dict) -> list[tuple]:
          ("backtrader_engine", 2), ("minimal_backtrader", 2), "overhead", True, 2),
         ("Minimal hand-written Backtrader strategy / pmorissette/bt", "minimal_vs_bt_cpu", ("minimal_backtrader", 2),
          ("bt", 2), None, True, 2),
+        ("Backtrader engine on FastBroker / on Backtrader's BackBroker (same fills and final value: "
+         f"{'yes' if c.get('fastbroker_same_result') else 'NO'})",
+         "fastbroker_vs_backbroker_cpu", ("backtrader_engine", 2), ("backtrader_engine_backbroker", 2), None, True, 2),
         (f"Array engine / vectorbt {peers.get('vectorbt')}", "engine_vs_vectorbt_cpu", ("array_engine", 3),
          ("vectorbt", 3), None, True, 2),
     ]
@@ -202,7 +206,11 @@ def _engine_ratio_rows(c: dict) -> list[tuple]:
 def _scaling_abs(sc, d) -> str:
     got = {(c["assets"], c["bars"]): c for c in sc["cases"]}
     a, b = got[(d["assets"], d["bars"])], got[(d["assets"], d["bars2"])]
-    return f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s"
+    rounds = d.get("rounds")
+    if rounds is None:
+        return f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s"
+    return (f"paired by round over {rounds} round{'s' if rounds > 1 else ''} (section 3); medians "
+            f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s")
 
 
 def _machine(m: dict, res: dict) -> list[str]:
@@ -360,9 +368,14 @@ def _scaling(res: dict) -> list[str]:
     out += _table(["assets", "bars", "CPU s", "wall s", "us/bar", "us/(asset x bar)", "orders", "peak RSS MiB",
                    "run memory MiB", "repeats"], rows)
     if sc["doubling"]:
-        out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU", "wall", f"goal <= {GOALS['doubling']}"],
-                      [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), _f(d["ratio_wall"]),
+        out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU, paired by round", "rounds",
+                       "ratio of the medians, CPU", "ratio of the medians, wall", f"goal <= {GOALS['doubling']}"],
+                      [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), d.get("rounds", "-"),
+                        _f(d.get("ratio_cpu_medians", d["ratio_cpu"])), _f(d["ratio_wall"]),
                         _status(d["ratio_cpu"], GOALS["doubling"])] for d in sc["doubling"]])
+        out += ["The goal's ratio pairs the two sizes' runs of the same round (round r runs every case once, assets "
+                "then bars, so a pair's two runs are adjacent in time), median over the rounds both ran; the ratio "
+                "of the medians beside it mixes rounds where the smaller case ran more often.", ""]
     if sc["skipped"]:
         out.append("Not run in this run (too slow for the time budget; the estimate is an extrapolation of the "
                    "measured per-bar cost, not a measurement):")

@@ -362,6 +362,12 @@ def findings(res: dict) -> list[str]:
             if goal_case is not None:
                 met = goal_case["backtrader_vs_bt_cpu"] <= GOALS["backtrader_vs_bt"]
                 text += "; met)." if met else "; missed)."
+                if met and goal_case.get("minimal_vs_bt_cpu") is not None:
+                    text += (f" The minimal hand-written Backtrader strategy replaying the same orders takes "
+                             f"{goal_case['minimal_vs_bt_cpu']:.2f}x bt's time on Backtrader's `BackBroker`; our "
+                             f"engine is under it ({goal_case['backtrader_vs_minimal_cpu']:.2f}x) by lean mode and "
+                             "`FastBroker`. Each of these ran once (one repeat at this size), and bt's time relative "
+                             "to Backtrader's moves from run to run, so this ratio is the noisiest in the file.")
                 if not met:
                     text += (" The gap is Backtrader's own per-order machinery (order objects, three cloned "
                              "notifications per order, the broker's per-order checks; see the profile), which bt "
@@ -378,6 +384,12 @@ def findings(res: dict) -> list[str]:
             else:
                 text += "; 50 x 2000 not run)."
             out.append(text)
+        fb = [c for c in eng if c.get("fastbroker_vs_backbroker_cpu") is not None]
+        if fb:
+            out.append("- **FastBroker**: the Backtrader engine on the runner's `FastBroker` takes " + "; ".join(
+                f"{c['fastbroker_vs_backbroker_cpu']:.2f}x its time on Backtrader's `BackBroker` at {c['assets']} x "
+                f"{c['bars']}" for c in fb) + " (same fills and final value: "
+                + ("yes" if all(c.get("fastbroker_same_result") for c in fb) else "NO") + ").")
         vb = [c for c in eng if c.get("engine_vs_vectorbt_cpu") is not None]
         if vb:
             out.append("- **Array engine vs vectorbt** (numba-compiled, compile time excluded): " + "; ".join(
@@ -444,7 +456,12 @@ def changes(res: dict) -> list[str]:
         "and its weights are `allocate`'s bit for bit. A subclass "
         "that overrides `allocate` alone keeps the DataFrame path.",
         "- `strategies/records.py`: `bars`, `rebalances` and `fills` are stored column-wise (float arrays, shared "
-        "objects) and read as the lists of dicts they replace, about a tenth of the memory per row.",
+        "objects) and read as the lists of dicts they replace, about a tenth of the memory per row; the strategy "
+        "appends each bar's held and target weights as lists in asset order.",
+        "- `strategies/broker.py`: `FastBroker`, the runner's broker, is Backtrader's `BackBroker` with each "
+        "order's three notification copies made without `copy.copy` and its params held as attributes (the "
+        "same fills, values and notifications bit for bit, `tests/test_broker.py`); the Backtrader engine in "
+        "sections 3, 6 and 7 runs on it, section 1 on `BackBroker` (both sides).",
         "",
         "What is left of our overhead is split in section 1 and the findings (`no_allocator_call`) between the "
         "strategy's own bookkeeping (per-bar records, sizing, order notifications) and, for the allocators "
@@ -460,6 +477,8 @@ def main(argv=None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.from_json:
         res = json.loads(Path(args.from_json).read_text())
+        if res.get("scaling"):  # derived from the saved runs, so an older file gets today's estimator
+            res["scaling"]["doubling"] = cases.doubling_ratios(res["scaling"]["cases"])
     else:
         sizes = QUICK if args.quick else FULL
         res = run_all(sizes, args.quick, args.skip_e2e, args.data_dir, big=args.big)

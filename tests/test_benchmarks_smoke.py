@@ -54,6 +54,7 @@ def test_array_engine_structure(results):
     assert abs(with_bt["final_rel_diff_loop"]) < 1e-6  # the loop's fixed point stops at 1e-12 per bar
     assert _finite(with_bt["engine_vs_loop_cpu"]) and _finite(with_bt["backtrader_vs_engine_cpu"])
     assert "backtrader_engine" not in alone["stats"] and "backtrader_vs_engine_cpu" not in alone
+    assert with_bt["fastbroker_same_result"] is True and _finite(with_bt["fastbroker_vs_backbroker_cpu"])
 
 
 def test_the_peers_run_the_same_workload(results):
@@ -125,6 +126,20 @@ def test_scaling_structure(results):
     assert [(d["bars"], d["bars2"]) for d in sc["doubling"]] == [(20, 40)]
     assert [(s["assets"], s["bars"]) for s in sc["skipped"]] == [(2, 100_000)]
     assert sc["skipped"][0]["estimate_s"] > 60.0
+
+
+def test_doubling_pairs_the_runs_of_one_round():
+    # the smaller case ran 3 rounds (a slow first one), the larger only the first: paired, the
+    # ratio uses round 0 of both (adjacent in time); the ratio of the medians mixes rounds
+    runs = [{"assets": 50, "bars": 1500, "cpu_all_s": [9.3, 8.2, 8.4], "cpu_s": 8.4, "wall_s": 8.4},
+            {"assets": 50, "bars": 3000, "cpu_all_s": [19.2], "cpu_s": 19.2, "wall_s": 19.2},
+            {"assets": 5, "bars": 1500, "cpu_all_s": [1.0, 1.2], "cpu_s": 1.1, "wall_s": 1.1},
+            {"assets": 5, "bars": 3000, "cpu_all_s": [2.0, 2.6], "cpu_s": 2.3, "wall_s": 2.3}]
+    got = {(d["assets"], d["bars"]): d for d in cases.doubling_ratios(runs)}
+    assert set(got) == {(5, 1500), (50, 1500)}
+    assert got[(50, 1500)]["rounds"] == 1 and math.isclose(got[(50, 1500)]["ratio_cpu"], 19.2 / 9.3)
+    assert math.isclose(got[(50, 1500)]["ratio_cpu_medians"], 19.2 / 8.4)
+    assert got[(5, 1500)]["rounds"] == 2 and math.isclose(got[(5, 1500)]["ratio_cpu"], (2.0 / 1.0 + 2.6 / 1.2) / 2)
 
 
 def test_memory_attribution_structure(results):
