@@ -364,9 +364,9 @@ def _scaling(res: dict) -> list[str]:
             f"{_f(sc['seconds'], 0)} s.", ""]
     rows = [[c["assets"], f"{c['bars']:,}", _f(c["cpu_s"], 2), _f(c["wall_s"], 2), _f(c["us_per_bar"], 0),
              _f(c["us_per_asset_bar"], 1), f"{c['orders']:,}", _f(c["peak_rss_mib"], 0), _f(c["run_mem_mib"], 0),
-             c["repeats"]] for c in sc["cases"]]
+             c["repeats"], ", ".join(_f(v, 2) for v in c.get("cpu_all_s", []))] for c in sc["cases"]]
     out += _table(["assets", "bars", "CPU s", "wall s", "us/bar", "us/(asset x bar)", "orders", "peak RSS MiB",
-                   "run memory MiB", "repeats"], rows)
+                   "run memory MiB", "repeats", "CPU s of each round"], rows)
     if sc["doubling"]:
         out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU, paired by round", "rounds",
                        "ratio of the medians, CPU", "ratio of the medians, wall", f"goal <= {GOALS['doubling']}"],
@@ -614,7 +614,7 @@ def render(res: dict, findings: list[str], changes: list[str]) -> str:
         "",
         "```",
         ".venv/bin/python benchmarks/run_benchmarks.py --big      # full sizes, the shipped sweep, 200 x 6000",
-        ".venv/bin/python benchmarks/run_benchmarks.py            # full sizes, about 16 minutes",
+        ".venv/bin/python benchmarks/run_benchmarks.py            # full sizes, about 12 minutes",
         ".venv/bin/python benchmarks/run_benchmarks.py --quick    # small sizes, about 5 minutes",
         ".venv/bin/python benchmarks/run_benchmarks.py --skip-e2e # without the end-to-end runner run",
         ".venv/bin/python benchmarks/run_benchmarks.py --from-json benchmarks/results.json  # re-render only",
