@@ -618,7 +618,7 @@ class AllocationStrategy(bt.Strategy):
                     info.set_market(market.half_spread[i], market.sigma[i], market.adv[i], market.volume[i])
         value = cash + float((units * prices).sum())
         self.rebalances.append({
-            "date": date, "target": dict(zip(self.assets, weights.tolist())),
+            "date": date, "target": weights.tolist(),  # in asset order
             "value": float(value), "traded_value": float(np.abs(plan.sizes * prices).sum()),
             "planned_commission": float(plan.cost.sum()), "buy_scale": plan.buy_scale,
         })
