@@ -111,9 +111,7 @@ def summary_rows(res: dict) -> list[list]:
                          f"{_f(sec['default'], 3)} s vs {_f(sec['kept'], 3)} s per epoch; minor page faults per epoch "
                          f"{_f(flt['default'], 0)} vs {_f(flt['kept'], 0)}"])
     sw = res.get("sweep")
-    # the issue sets the sweep goal on the lambda sweep: with the shipped config measured (--big), the
-    # small grid's rows are context (its tasks are too short to amortise the workers' start-up)
-    proxy = not (res.get("sweep_shipped") or {}).get("ok")
+    proxy = not shipped_sweep_measured(res)
     if sw:
         if sw.get("ok"):
             sec = sw["seconds"]
@@ -182,6 +180,12 @@ def summary_rows(res: dict) -> list[list]:
     return rows
 
 
+def shipped_sweep_measured(res: dict) -> bool:
+    """The issue sets the sweep goal on the lambda sweep: with the shipped config measured (``--big``),
+    the small grid's sweep is context (its tasks are too short to amortise the workers' start-up)."""
+    return bool((res.get("sweep_shipped") or {}).get("ok"))
+
+
 def _engine_ratio_rows(c: dict) -> list[tuple]:
     """Section 6's summary rows of one case: (what, ratio key, (numerator, seconds digits),
     (denominator, digits), goal key (set at 50 x 2000) or None, at most?, ratio digits)."""
@@ -206,9 +210,7 @@ def _engine_ratio_rows(c: dict) -> list[tuple]:
 def _scaling_abs(sc, d) -> str:
     got = {(c["assets"], c["bars"]): c for c in sc["cases"]}
     a, b = got[(d["assets"], d["bars"])], got[(d["assets"], d["bars2"])]
-    rounds = d.get("rounds")
-    if rounds is None:
-        return f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s"
+    rounds = d["rounds"]
     return (f"paired by round over {rounds} round{'s' if rounds > 1 else ''} (section 3); medians "
             f"{_f(b['cpu_s'], 2)} s vs {_f(a['cpu_s'], 2)} s")
 
@@ -370,8 +372,8 @@ def _scaling(res: dict) -> list[str]:
     if sc["doubling"]:
         out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU, paired by round", "rounds",
                        "ratio of the medians, CPU", "ratio of the medians, wall", f"goal <= {GOALS['doubling']}"],
-                      [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), d.get("rounds", "-"),
-                        _f(d.get("ratio_cpu_medians", d["ratio_cpu"])), _f(d["ratio_wall"]),
+                      [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), d["rounds"],
+                        _f(d["ratio_cpu_medians"]), _f(d["ratio_wall"]),
                         _status(d["ratio_cpu"], GOALS["doubling"])] for d in sc["doubling"]])
         out += ["The goal's ratio pairs the two sizes' runs of the same round (round r runs every case once, assets "
                 "then bars, so a pair's two runs are adjacent in time), median over the rounds both ran; the ratio "

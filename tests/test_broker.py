@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 
 import backtrader as bt
+import pandas as pd
 import pytest
 
 from bt_lstm_mvo.allocators.naive import EqualWeight
 from bt_lstm_mvo.experiment.config import BrokerConfig
 from bt_lstm_mvo.experiment.run import set_broker
 from bt_lstm_mvo.feeds.market import load_market
+from bt_lstm_mvo.strategies import broker as broker_module
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.broker import CashInterestBroker, FastBroker, clone_order
 from bt_lstm_mvo.strategies.commission import ProportionalCommission
@@ -126,14 +128,12 @@ def test_an_order_class_with_its_own_clone_keeps_it():
     class Slotted(bt.OrderData):
         __slots__ = ()
 
-    data = bt.feeds.PandasData(dataname=__import__("pandas").DataFrame(
-        {"close": [1.0]}, index=__import__("pandas").to_datetime(["2024-01-02"])))
+    data = bt.feeds.PandasData(dataname=pd.DataFrame({"close": [1.0]}, index=pd.to_datetime(["2024-01-02"])))
     order = Tagged(owner=None, data=data, size=1, simulated=True)
     assert clone_order(order).tag == "own clone"
     plain = bt.BuyOrder(owner=None, data=data, size=1, simulated=True)
     plain.executed.__class__ = type("Other", (bt.OrderData,), {"clone": lambda self: "data's own"})
     assert clone_order(plain) is not None and clone_order(plain).executed == "data's own"
-    from bt_lstm_mvo.strategies import broker as broker_module
     assert broker_module._plain(Slotted, bt.OrderData.clone) is False
 
 
