@@ -683,7 +683,7 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             return median(times)
 
         in_situ: list[float] = []  # the same forward, timed where allocate calls it inside the strategy
-        inner = alloc.model_.logits
+        inner = alloc.model_.infer_logits  # what allocate calls
 
         def timed_logits(x):
             t0 = time.thread_time()
@@ -697,11 +697,11 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             forward.append(raw_forward())
             forward_cold.append(raw_forward(cold=True))
             for key, n in (("short", short_bars), ("long", long_bars)):
-                alloc.model_.logits = timed_logits  # an instance attribute, removed below
+                alloc.model_.infer_logits = timed_logits  # an instance attribute, removed below
                 try:
                     bars, steps = strategy_run(n)
                 finally:
-                    del alloc.model_.logits
+                    del alloc.model_.infer_logits
                 per_bar[key].append(median(bars))
                 decide.append(median(steps))
                 forward_in_situ.append(median(in_situ[-len(steps):]))

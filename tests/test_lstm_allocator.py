@@ -165,6 +165,18 @@ def test_errors_are_clear(prices):
             LSTMAllocator(**{**TINY, "device": "cuda"}).fit(prices.iloc[:300])
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_logits_are_an_allocation_error(prices, bad):
+    """A broken network (here one output bias made non-finite) is refused, not turned into weights."""
+    alloc = LSTMAllocator(**TINY).fit(prices.iloc[:300])
+    with torch.no_grad():
+        alloc.model_.fc.bias[1] = bad
+    with pytest.raises(AllocationError, match="non-finite logits"):
+        alloc.allocate(prices.iloc[:320])
+    with pytest.raises(AllocationError, match="non-finite logits"):
+        alloc.allocate_values(prices.to_numpy()[:320], list(prices.columns))
+
+
 @pytest.mark.parametrize("cap", [0.25, 0.26, 0.3])
 def test_cap_holds_exactly_in_allocate(cap):
     prices = make_prices(300, 4, seed=3)

@@ -176,6 +176,32 @@ def test_per_bar_features_equal_the_offline_features(rows):
                           equal_nan=True)
 
 
+@pytest.mark.parametrize("rows", [8, 12, 30, 33, 40, 90])
+def test_per_bar_features_equal_the_offline_features_for_other_specs(rows):
+    """Another spec (RSI period longer than the volatility window, a short window), including
+    histories shorter than its warm-up, where the RSI of the first rows is undefined (NaN)."""
+    from bt_lstm_mvo.allocators.lstm.features import feature_array, feature_tail
+
+    spec = FeatureSpec(window=5, rsi_period=30, vol_window=3, rsi_warmup_bars=40)
+    prices = make_prices(rows, 3, seed=rows).to_numpy()
+    full = feature_array(prices, spec)[-spec.window:]
+    tail = feature_tail(prices, spec, spec.window)
+    assert np.array_equal(np.isnan(full), np.isnan(tail))
+    ok = ~np.isnan(full)
+    assert ok.any()
+    assert np.max(np.abs(full[ok] - tail[ok]) / np.maximum(np.abs(full[ok]), 1e-12)) < 1e-9
+    if rows < spec.rsi_period + spec.window:
+        assert np.isnan(tail[0, 1])  # the RSI of the first row is not known yet
+
+
+def test_per_bar_features_need_a_volatility_window_before_the_rows():
+    from bt_lstm_mvo.allocators.lstm.features import feature_tail
+
+    spec = FeatureSpec()
+    with pytest.raises(DataError, match="need at least 50"):
+        feature_tail(make_prices(49, 2).to_numpy(), spec, spec.window)
+
+
 @pytest.mark.realdata
 def test_per_bar_features_equal_the_offline_features_on_real_data(data_dir):
     from bt_lstm_mvo.allocators.lstm.features import feature_array, feature_tail

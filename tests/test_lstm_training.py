@@ -119,6 +119,34 @@ def test_policy_outputs_weights_on_the_simplex():
     assert torch.allclose(w.sum(-1), torch.ones(7), atol=1e-6) and bool((w >= 0).all())
 
 
+@pytest.mark.parametrize(("layers", "hidden", "batch"), [(1, 64, 1), (1, 8, 5), (2, 16, 1), (3, 8, 3)])
+def test_inference_logits_equal_the_modules_logits_bit_for_bit(layers, hidden, batch):
+    """The per-bar path (``infer_logits``: torch.lstm and the linear head on the module's own
+    parameters) gives exactly the module's logits, also after new weights are loaded; in training
+    mode or outside inference mode it is the module's own forward."""
+    with seeded(1):
+        model = LSTMPolicy(n_features=9, n_assets=3, hidden_size=hidden, num_layers=layers, dropout=0.2)
+        other = LSTMPolicy(n_features=9, n_assets=3, hidden_size=hidden, num_layers=layers, dropout=0.2)
+        x = torch.randn(batch, 30, 9)
+    model.eval()
+    with torch.inference_mode():
+        fast, slow = model.infer_logits(x), model.logits(x)
+        assert fast.shape == (batch, 3) and torch.equal(fast, slow)
+        model.load_state_dict(other.state_dict())  # in place: the same parameter objects, new values
+        assert not torch.equal(model.infer_logits(x), fast)
+        assert torch.equal(model.infer_logits(x), model.logits(x))
+        assert torch.equal(model.infer_logits(x[:1]), model.logits(x[:1]))  # another batch size
+    assert "_zero_state" not in model.state_dict()
+    with torch.no_grad():
+        assert torch.equal(model.infer_logits(x), model.logits(x))  # falls back to logits
+    model.train()
+    with seeded(2):
+        a = model.infer_logits(x)
+    with seeded(2):
+        b = model.logits(x)
+    assert torch.equal(a, b) and a.requires_grad  # training: the module's forward, dropout included
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

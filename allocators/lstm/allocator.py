@@ -259,11 +259,13 @@ class LSTMAllocator(Allocator):
         """Features of the last window (numpy, :func:`feature_tail`) -> scaler -> network -> weights."""
         window = self.feature_spec.window
         scaled = self.scaler_.transform(feature_tail(recent, self.feature_spec, window))
-        x = torch.from_numpy(scaled.astype(np.float32)).unsqueeze(0)
-        if self.device_ is not None and self.device_.type != "cpu":
+        x = torch.from_numpy(scaled.astype(np.float32)[None])
+        on_cpu = self.device_ is None or self.device_.type == "cpu"
+        if not on_cpu:
             x = x.to(self.device_)
         with torch.inference_mode():
-            logits = self.model_.logits(x)[0].to("cpu").numpy()
+            out = self.model_.infer_logits(x)[0]
+            logits = (out if on_cpu else out.to("cpu")).numpy()
         self._last_window = (scaled, None if dates is None else dates[-window:])
         return self._finalise(logits)
 
@@ -286,11 +288,11 @@ class LSTMAllocator(Allocator):
 
     def _finalise(self, logits: np.ndarray) -> np.ndarray:
         """The network's (float32) logits -> softmax and cap in float64, so the cap holds exactly."""
-        if not np.isfinite(logits).all():
-            raise AllocationError(f"LSTMAllocator.allocate: the network produced non-finite logits {logits}")
         z = logits.astype(np.float64)
+        if not math.isfinite(z.sum()):  # a NaN or an inf anywhere (float32 logits cannot overflow the sum)
+            raise AllocationError(f"LSTMAllocator.allocate: the network produced non-finite logits {logits}")
         w = np.exp(z - z.max())
-        w = w / w.sum()
+        w /= w.sum()
         if self.config.max_weight is not None:
             w = cap_weights(torch.from_numpy(w), self.config.max_weight).numpy()
         return w

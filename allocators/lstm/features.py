@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import as_strided
 
 from bt_lstm_mvo.allocators.base import check_history
 from bt_lstm_mvo.errors import ConfigError, DataError
@@ -176,39 +175,49 @@ def feature_array(prices: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     return np.stack([returns, rsi, vol], axis=2).reshape(n_rows, n_assets * len(FEATURE_NAMES))
 
 
-_DECAY: dict = {}
+_CACHE: dict = {}  # the constant matrices of feature_tail, by their sizes
+
+
+def _cached(key, build):
+    value = _CACHE.get(key)
+    if value is None:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        value = _CACHE[key] = build()
+    return value
 
 
 def _decay_weights(alpha: float, n: int) -> np.ndarray:
     """Weights ``w`` with ``w @ x[:n] == y[n-1]`` of ``y_0 = x_0, y_t = (1 - a) y_(t-1) + a x_t``."""
-    key = (alpha, n)
-    w = _DECAY.get(key)
-    if w is None:
+    def build():
         w = alpha * (1.0 - alpha) ** np.arange(n - 1, -1, -1, dtype=float)
         w[0] = (1.0 - alpha) ** (n - 1)
-        if len(_DECAY) > 64:
-            _DECAY.clear()
-        _DECAY[key] = w
-    return w
+        return w
+    return _cached(("decay", alpha, n), build)
 
 
-def _recurse(x: np.ndarray, before: np.ndarray, alpha: float) -> np.ndarray:
-    """``y_t = (1 - a) y_(t-1) + a x_t`` over the rows of ``x`` from ``y_(-1) = before``, as one
-    product with the lower-triangular decay matrix ``L[t, j] = a (1 - a) ** (t - j)``, plus
-    ``(1 - a) ** (t + 1) * before`` (what ``scipy.signal.lfilter`` computes, without importing
-    scipy.signal: 0.57 s in every fresh process, e.g. each sweep worker)."""
-    n = len(x)
-    key = ("recurse", alpha, n)
-    cached = _DECAY.get(key)
-    if cached is None:
-        lag = np.subtract.outer(np.arange(n), np.arange(n))
-        decay = np.where(lag >= 0, alpha * (1.0 - alpha) ** np.maximum(lag, 0), 0.0)
-        cached = (decay, (1.0 - alpha) ** np.arange(1, n + 1, dtype=float))
-        if len(_DECAY) > 64:
-            _DECAY.clear()
-        _DECAY[key] = cached
-    decay, carry = cached
-    return decay @ x + carry[:, None] * before[None, :]
+def _recursion_matrix(alpha: float, rows: int) -> np.ndarray:
+    """``M`` (rows x rows + 1) with ``M @ [y_(-1); x_0 .. x_(rows-1)] == y_0 .. y_(rows-1)`` of
+    ``y_t = (1 - a) y_(t-1) + a x_t``: column 0 carries the value before, ``(1 - a) ** (t + 1)``; the
+    rest is the lower-triangular decay ``a (1 - a) ** (t - j)`` (what ``scipy.signal.lfilter``
+    computes, without importing scipy.signal: 0.57 s in every fresh process, e.g. each sweep worker)."""
+    def build():
+        lag = np.subtract.outer(np.arange(rows), np.arange(rows))
+        m = np.empty((rows, rows + 1))
+        m[:, 0] = (1.0 - alpha) ** np.arange(1, rows + 1, dtype=float)
+        m[:, 1:] = np.where(lag >= 0, alpha * (1.0 - alpha) ** np.maximum(lag, 0), 0.0)
+        return m
+    return _cached(("recurse", alpha, rows), build)
+
+
+def _rolling_windows(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """For ``rows + width - 1`` values: the matrix of the ``rows`` trailing means of ``width``
+    values (rows x rows + width - 1) and the index of each window's values (rows x width)."""
+    def build():
+        lag = np.subtract.outer(np.arange(rows + width - 1), np.arange(rows)).T  # value j - window t
+        means = np.where((lag >= 0) & (lag < width), 1.0 / width, 0.0)
+        return means, np.add.outer(np.arange(rows), np.arange(width))
+    return _cached(("windows", rows, width), build)
 
 
 def feature_tail(prices: np.ndarray, spec: FeatureSpec, rows: int) -> np.ndarray:
@@ -217,40 +226,47 @@ def feature_tail(prices: np.ndarray, spec: FeatureSpec, rows: int) -> np.ndarray
     The same definitions: Wilder's RSI as the recursion ``y_t = (1 - a) y_(t-1) + a x_t`` from the
     first change (what pandas' ``ewm(adjust=False)`` computes: its value before the last ``rows``
     changes as one weighted sum, then the recursion over those as one matrix product), the
-    rolling std (ddof 1) of the last ``vol_window`` returns only where a row needs it. It equals
-    ``feature_array(prices)[-rows:]`` to rounding (about 1e-15 relative; tested to 1e-9) at a
-    tenth of its cost. ``prices``: finite, > 0, at least ``spec.min_rows`` rows.
+    rolling std (ddof 1, two passes: each window's mean, then its squared deviations) of the last
+    ``vol_window`` returns only where a row needs it. It equals ``feature_array(prices)[-rows:]``
+    to rounding (about 1e-15 relative; tested to 1e-9) at a fraction of its cost, in about 25
+    numpy calls. ``prices``: finite, > 0, at least ``rows + spec.vol_window`` rows (``spec.min_rows``
+    for ``rows = spec.window``).
     """
     prices = np.asarray(prices, dtype=float)
     n, k = prices.shape
-    delta = prices[1:] - prices[:-1]
+    width = spec.vol_window
+    if rows < 1 or n < rows + width:
+        raise DataError(f"feature_tail: {n} price rows give no {rows} feature rows; need at least {rows + width}")
     alpha = 1.0 / spec.rsi_period
-    start = n - 1 - rows  # the first output row's change (change j is row j + 1)
-    tail = delta[start:] if start >= 2 else delta
-    moves = np.empty((len(tail), 2 * k))  # gains (up moves) beside losses (down moves): one filter for both
-    np.maximum(tail, 0.0, out=moves[:, :k])
-    np.maximum(-tail, 0.0, out=moves[:, k:])
-    if start >= 2:  # the recursion's value just before the tail as one weighted sum, then recurse over the tail
-        w = _decay_weights(alpha, start)
-        head = delta[:start]
-        signed, size = w @ head, w @ np.abs(head)  # up = (|d| + d) / 2, down = (|d| - d) / 2
-        before = np.concatenate([(size + signed) * 0.5, (size - signed) * 0.5])
-        smooth = _recurse(moves, before, alpha)
-    else:  # the recursion starts at the first change: y_0 = x_0
-        smooth = _recurse(moves, moves[0], alpha)[-rows:]
-    gains, losses = smooth[:, :k], smooth[:, k:]
-    total = gains + losses
-    rsi = np.divide(100.0 * gains, total, out=np.full_like(total, 50.0), where=total > 0)
-    first = n - rows  # full row index of the first output row; change j is row j + 1
-    rsi[: max(0, spec.rsi_period - first)] = np.nan  # rows before rsi_period changes are known
-    recent = prices[-(rows + spec.vol_window):]
-    rets = recent[1:] / recent[:-1] - 1.0  # the returns of the last rows + vol_window - 1 rows
-    r0, r1 = rets.strides
-    win = as_strided(rets[-(rows + spec.vol_window - 1):], shape=(rows, k, spec.vol_window),
-                     strides=(r0, r1, r0), writeable=False)  # (rows, assets, vol_window) views
-    dev = win - win.sum(axis=-1, keepdims=True) / spec.vol_window
-    vol = np.sqrt(np.einsum("rkw,rkw->rk", dev, dev) / (spec.vol_window - 1))  # two-pass std, ddof 1
-    return np.stack([rets[-rows:], rsi, vol], axis=2).reshape(rows, k * len(FEATURE_NAMES))
+    start = n - 1 - rows  # the first output row's change (change j is row j + 1); >= width - 1 >= 1
+    moves = np.empty((n - 1, 2 * k))  # change j's up move beside its down move (<= 0)
+    delta = prices[1:] - prices[:-1]
+    np.maximum(delta, 0.0, out=moves[:, :k])
+    np.minimum(delta, 0.0, out=moves[:, k:])
+    # the recursion's value just before change `start`, put where change start - 1 was (read first)
+    moves[start - 1] = _decay_weights(alpha, start) @ moves[:start]
+    smooth = _recursion_matrix(alpha, rows) @ moves[start - 1:]  # smoothed gains beside minus the losses
+    out = np.empty((rows, k, len(FEATURE_NAMES)))
+    gains = smooth[:, :k]
+    total = gains - smooth[:, k:]
+    rsi = out[:, :, 1]
+    rsi[...] = 0.5  # no move at all: 50
+    np.divide(gains, total, out=rsi, where=total > 0)
+    rsi *= 100.0
+    first = n - rows  # full row index of the first output row
+    if first < spec.rsi_period:  # rows before rsi_period changes are known
+        rsi[: spec.rsi_period - first] = np.nan
+    recent = prices[-(rows + width):]
+    rets = recent[1:] / recent[:-1]  # the returns of the last rows + width - 1 rows
+    rets -= 1.0
+    out[:, :, 0] = rets[-rows:]
+    means, index = _rolling_windows(rows, width)
+    dev = rets[index]  # (rows, width, assets)
+    dev -= (means @ rets)[:, None, :]
+    var = np.einsum("rwk,rwk->rk", dev, dev)
+    var /= width - 1
+    np.sqrt(var, out=out[:, :, 2])
+    return out.reshape(rows, k * len(FEATURE_NAMES))
 
 
 def compute_features(prices: pd.DataFrame, spec: FeatureSpec | None = None) -> pd.DataFrame:

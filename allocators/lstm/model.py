@@ -16,6 +16,7 @@ so the returned weights never exceed it.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from bt_lstm_mvo.errors import ConfigError
@@ -89,6 +90,30 @@ class LSTMPolicy(nn.Module):
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         _, (h_n, _) = self.lstm(x)
         return self.fc(self.dropout(h_n[-1]))
+
+    def infer_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`logits` for inference, bit for bit, with less Python per call (the per-bar path).
+
+        The same LSTM kernel (``torch.lstm``, which ``nn.LSTM.forward`` calls) on the module's own
+        parameters and the same linear head, without ``nn.Module``'s per-call work (hooks, the
+        hidden-state checks, two new zero states). Inside a strategy, where Backtrader's work
+        between two bars leaves the caches cold, each torch call costs several times its warm
+        cost, so fewer calls matter (BENCHMARKS.md section 4). Used in eval mode under
+        ``torch.inference_mode()`` on a batched (3-D) input; anything else is :meth:`logits`.
+        """
+        lstm = self.lstm
+        if (self.training or lstm.training or x.dim() != 3 or lstm.proj_size or lstm.bidirectional
+                or not torch.is_inference_mode_enabled()):
+            return self.logits(x)
+        key = (x.shape[0], x.dtype, x.device)
+        zeros = self.__dict__.get("_zero_state")  # not a buffer: never in state_dict
+        if zeros is None or zeros[0] != key:
+            h0 = torch.zeros(lstm.num_layers, x.shape[0], lstm.hidden_size, dtype=x.dtype, device=x.device)
+            zeros = self.__dict__["_zero_state"] = (key, (h0, h0))  # torch.lstm does not write to it
+        params = [p for layer in lstm.all_weights for p in layer]
+        _, h_n, _ = torch.lstm(x, zeros[1], params, lstm.bias, lstm.num_layers, 0.0, False, False,
+                               lstm.batch_first)
+        return F.linear(h_n[-1], self.fc.weight, self.fc.bias)  # dropout is the identity in eval mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weights = torch.softmax(self.logits(x), dim=-1)
