@@ -682,7 +682,8 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
                     times.append(time.thread_time() - t0)
             return median(times)
 
-        in_situ: list[float] = []  # the same forward, timed where allocate calls it inside the strategy
+        # the forward as allocate runs it (infer_logits: the kernel and output of logits), timed inside the strategy
+        in_situ: list[float] = []
         inner = alloc.model_.infer_logits  # what allocate calls
 
         def timed_logits(x):

@@ -87,7 +87,7 @@ def summary_rows(res: dict) -> list[list]:
                          f"<= {GOALS['forward']}", _status(inf["ratio"], GOALS["forward"]),
                          f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_us'], 0)} us"])
             if inf.get("forward_in_situ_us") is not None:
-                rows.append(["LSTM allocation step / the same forward timed inside the strategy",
+                rows.append(["LSTM allocation step / its forward (`infer_logits`) timed inside the strategy",
                              _f(inf["ratio_vs_in_situ"]), "report only", "-",
                              f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (forward alone "
                              f"after reading {_f(inf['cold_cache_mib'], 0)} MiB: {_f(inf['forward_cold_us'], 0)} us)"])
@@ -440,7 +440,8 @@ def _lstm(res: dict) -> list[str]:
                     ["warm and alone (the goal's reference)", _f(inf["forward_us"], 0), "1.00"],
                     [f"alone, after reading {_f(inf['cold_cache_mib'], 0)} MiB of other memory before each call",
                      _f(inf["forward_cold_us"], 0), _f(ratio_or_none(inf["forward_cold_us"], inf["forward_us"]))],
-                    ["inside the strategy, where `allocate_values` calls it", _f(inf["forward_in_situ_us"], 0),
+                    ["inside the strategy, as `allocate_values` runs it (`infer_logits`)",
+                     _f(inf["forward_in_situ_us"], 0),
                      _f(inf["in_situ_vs_forward"])],
                     ["the whole allocation step inside the strategy", _f(inf["decide_us"], 0), _f(inf["ratio"])],
                 ])

@@ -288,7 +288,8 @@ def findings(res: dict) -> list[str]:
                        "price buffer, no DataFrame; what is left is the numpy work of the features and the weight "
                        "check, and the cache misses that work causes the network.")
             if inf.get("forward_in_situ_us") is not None:
-                out[-1] += (" Timed where `allocate_values` calls it, the same forward takes "
+                out[-1] += (" Timed where `allocate_values` runs it (`infer_logits`, the same kernel and output), "
+                            "the forward takes "
                             f"{inf['forward_in_situ_us']:.0f} us ({inf['in_situ_vs_forward']:.2f}x the warm forward; "
                             f"alone after reading {inf['cold_cache_mib']:.0f} MiB of other memory, "
                             f"{inf['forward_cold_us']:.0f} us), so the step is "
