@@ -2,8 +2,11 @@
 ``PandasData`` subclass :class:`AlignedPandasData`, the same bars bit for bit).
 
 ``ArrayData`` is why the runner's feeds are cheap: Backtrader's ``PandasData`` reads every cell
-of every bar with its own ``DataFrame.iloc`` call; ``ArrayData`` turns the frame into plain
-Python lists once, when the feed starts, and each bar is then a few list lookups.
+of every bar with its own ``DataFrame.iloc`` call; ``ArrayData`` keeps the frame's columns as
+numpy arrays and turns them into plain Python lists a chunk of rows at a time (``_CHUNK``), so
+each bar is a few list lookups while the Python floats of only one chunk exist at once (as
+whole-column lists they were about 300 bytes per asset and bar, most of a large run's peak
+memory), and none once the feed is loaded.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class ArrayData(bt.feed.DataBase):
     )
 
     _FIELDS = ("open", "high", "low", "close", "volume", "tradable")
+    _CHUNK = 1024  # rows turned into Python lists at a time
 
     def start(self):
         super().start()
@@ -66,12 +70,13 @@ class ArrayData(bt.feed.DataBase):
 
             raise DataError(f"ArrayData: dataname must be a pandas DataFrame, got {type(df).__name__}")
         # the same conversion PandasData makes bar by bar: Timestamp -> datetime -> date2num
-        self._dt = [bt.date2num(ts.to_pydatetime()) for ts in pd.DatetimeIndex(df.index)]
+        # (a float64 array gives back the same Python floats through tolist)
+        self._dt = np.array([bt.date2num(ts.to_pydatetime()) for ts in pd.DatetimeIndex(df.index)], dtype=float)
         self._columns = []
         for field in self._FIELDS:
             col = getattr(self.p, field)
             if col in df.columns:
-                values = df[col].to_numpy(dtype=float)
+                values = df[col].to_numpy(dtype=float, copy=True)  # later edits of the frame are not seen
             elif field == "tradable":
                 values = np.ones(len(df))
             elif field == "volume":
@@ -81,17 +86,31 @@ class ArrayData(bt.feed.DataBase):
 
                 raise DataError(f"ArrayData {self._name!r}: column {col!r} ({field}) is missing; columns are "
                                 f"{list(df.columns)}")
-            self._columns.append((getattr(self.lines, field), values.tolist()))
+            self._columns.append((getattr(self.lines, field), values))
         self._i = -1
+        self._chunk_end = 0  # rows [_chunk_start, _chunk_end) are in _rows as Python lists
+        self._chunk_start = 0
+        self._rows = []
+        self._dt_rows = []
+
+    def _next_chunk(self, i: int) -> None:
+        hi = min(i + self._CHUNK, len(self._dt))
+        self._rows = [(line, values[i:hi].tolist()) for line, values in self._columns]
+        self._dt_rows = self._dt[i:hi].tolist()
+        self._chunk_start, self._chunk_end = i, hi
 
     def _load(self):
         self._i += 1
         i = self._i
         if i >= len(self._dt):
+            self._rows, self._dt_rows = [], []  # loaded: the chunk's Python floats are no longer needed
             return False
-        for line, values in self._columns:
-            line[0] = values[i]
-        self.lines.datetime[0] = self._dt[i]
+        if i >= self._chunk_end:
+            self._next_chunk(i)
+        j = i - self._chunk_start
+        for line, values in self._rows:
+            line[0] = values[j]
+        self.lines.datetime[0] = self._dt_rows[j]
         return True
 
 

@@ -1,13 +1,16 @@
 """Backtrader brokers of the plugin: cheaper order notifications, and interest on idle cash.
 
-:class:`FastBroker` is Backtrader's ``BackBroker`` with two changes: the snapshot of an order it
+:class:`FastBroker` is Backtrader's ``BackBroker`` with three changes: the snapshot of an order it
 queues for the strategy at each status change (``Submitted``, ``Accepted``, ``Completed``, ...)
 is made by :func:`clone_order`, which copies the same attributes as ``Order.clone`` without
 ``copy.copy``'s generic protocol (about 5x cheaper; under cProfile, three snapshots per order
 were ~14% of a daily rebalance's run); and it copies an order's params (``data``, ``parent``, ``size``, ...) into the
 order's own attributes when it is submitted, so Backtrader's ~40 reads of them per order do not
 each go through ``Order.__getattr__``. Fills, values and notifications are the same bit for bit
-(``tests/test_broker.py``). The runner uses it; in a script::
+(``tests/test_broker.py``). And its ``_ocos`` (order -> its OCO group's leader; BackBroker keeps
+one entry per order for the whole run) stores no order that leads its own group, which every order
+made without ``oco`` does: a missing entry reads as its own leader, so no lookup changes. The
+runner uses it; in a script::
 
     cerebro.broker = FastBroker()  # set it before setcash and addcommissioninfo
 
@@ -74,9 +77,35 @@ _HOISTED = ("data", "parent", "owner", "transmit", "tradeid", "valid", "price", 
             "trailamount", "trailpercent", "size")
 
 
+class _GroupLeaders(dict):
+    """``BackBroker._ocos`` (order ref -> the ref of its OCO group's leader) without the entries
+    of orders that lead their own group: every order made without ``oco`` is one, and BackBroker
+    keeps an entry for each for the whole run (about 80 bytes an order). A ref that is not stored
+    reads as its own leader, through ``[]`` and ``get`` alike, so every lookup of a registered
+    order gives what BackBroker's dict gives. (An order that was never registered, i.e. not made
+    by ``buy``/``sell``, also reads as its own leader, where BackBroker would raise a KeyError.)"""
+
+    def __setitem__(self, ref, leader):
+        if ref == leader:
+            self.pop(ref, None)
+        else:
+            dict.__setitem__(self, ref, leader)
+
+    def __missing__(self, ref):
+        return ref
+
+    def get(self, ref, default=None):
+        return dict.get(self, ref, ref)
+
+
 class FastBroker(bt.brokers.BackBroker):
-    """``BackBroker`` whose order notifications are made by :func:`clone_order`, and whose
-    submitted orders hold their params as attributes (module docstring)."""
+    """``BackBroker`` whose order notifications are made by :func:`clone_order`, whose
+    submitted orders hold their params as attributes, and whose OCO bookkeeping stores only
+    orders that belong to another order's group (module docstring)."""
+
+    def init(self):  # BackBroker.init (at construction and at every start) makes a plain dict
+        super().init()
+        self._ocos = _GroupLeaders()
 
     def submit(self, order, check=True):
         d, p = order.__dict__, order.p

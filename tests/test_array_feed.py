@@ -71,6 +71,40 @@ def test_a_strategy_run_is_the_same(frames, execution):
     assert a.order_stats == b.order_stats and a.broker.getvalue() == b.broker.getvalue()
 
 
+@pytest.mark.realdata
+def test_chunk_boundaries_change_nothing_and_the_chunk_is_freed(frames, monkeypatch):
+    """ArrayData turns its arrays into Python lists a chunk at a time: with chunks of 7 rows (many
+    boundaries, a short last chunk) every line of every bar is still PandasData's, and once loaded
+    the feed keeps no Python lists."""
+    whole = _run(frames, ArrayData, Record).seen
+    monkeypatch.setattr(ArrayData, "_CHUNK", 7)
+    cerebro = bt.Cerebro(stdstats=False)
+    feeds = add_frames(cerebro, frames)
+    cerebro.addstrategy(Record)
+    chunked = cerebro.run()[0].seen
+    assert len(chunked) % 7 != 0 and _same(chunked, whole)
+    assert all(f._rows == [] and f._dt_rows == [] for f in feeds)
+
+
+def test_a_frame_edited_after_start_is_not_seen():
+    idx = pd.bdate_range("2022-01-03", periods=30)
+    frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0, "Close": np.arange(1.0, 31.0), "Volume": 1.0},
+                         index=idx)
+
+    class EditAfterFirstBar(Record):
+        def next(self):
+            super().next()
+            frame["Close"] = -1.0  # in place, after the feed started
+
+    cerebro = bt.Cerebro(stdstats=False, preload=False)
+    feed = ArrayData(dataname=frame, name="A")
+    feed._CHUNK = 4
+    cerebro.adddata(feed)
+    cerebro.addstrategy(EditAfterFirstBar)
+    seen = cerebro.run()[0].seen
+    assert [bar[0][4] for bar in seen] == list(np.arange(1.0, 31.0))
+
+
 def test_missing_columns_and_non_frames_are_clear_errors():
     idx = pd.bdate_range("2022-01-03", periods=5)
     frame = pd.DataFrame({"Open": 1.0, "High": 1.0, "Low": 1.0}, index=idx)

@@ -94,6 +94,53 @@ def test_every_notification_is_backbrokers(market, coc):
     assert back[0] == back[1]  # snapshots: a notification does not change when its order moves on
 
 
+class OcoGroups(bt.Strategy):
+    """A market order every bar; every 4th bar a group of two (a limit below and a stop above the
+    close, ``oco``: whichever fills first cancels the other, or both expire); every 9th bar a limit
+    whose ``oco`` is a market order that finished long ago (its group is gone)."""
+
+    def __init__(self):
+        self.seen, self.first_market = [], None
+
+    def next(self):
+        i = len(self)
+        d = self.datas[i % len(self.datas)]
+        close, now = d.close[0], self.datas[0].datetime[0]
+        market = self.buy(data=d, size=0.01)
+        self.first_market = self.first_market or market
+        if i % 4 == 0:
+            low = self.buy(data=d, size=0.01, exectype=bt.Order.Limit, price=close * 0.99, valid=now + 5)
+            self.buy(data=d, size=0.01, exectype=bt.Order.Stop, price=close * 1.01, valid=now + 5, oco=low)
+        if i % 9 == 0 and i > 20:
+            self.buy(data=d, size=0.01, exectype=bt.Order.Limit, price=close * 0.995, valid=now + 3,
+                     oco=self.first_market)
+
+    def notify_order(self, order):
+        self.seen.append(_snapshot(order))
+
+
+def test_oco_groups_are_backbrokers_and_self_led_orders_are_not_stored(market):
+    """FastBroker's ``_ocos`` stores no order that leads its own group: the same notifications as
+    BackBroker's with OCO groups (cancelled by a sibling's fill, expired) and with an order grouped
+    with a long-finished one; the same group members; none of the entries BackBroker keeps for every
+    order made without ``oco``."""
+    runs, groups, kept = {}, {}, {}
+    for name, broker in (("back", None), ("fast", FastBroker())):
+        cerebro = _cerebro(market, broker, OcoGroups)
+        strat = cerebro.run()[0]
+        first, b = strat.seen[0][0], cerebro.broker
+        runs[name] = ([(s[0] - first, *s[1:]) for s in strat.seen], b.getvalue(), b.getcash())
+        live = {o.ref for o in b.orders if o.alive()}
+        groups[name] = {k - first: v - first for k, v in b._ocos.items() if v != k}  # members of a group
+        kept[name] = (len(b._ocos), {k for k, v in b._ocos.items() if v == k} - live)  # self-led, finished
+    assert runs["fast"] == runs["back"]
+    statuses = [s[2] for s in runs["back"][0]]
+    assert statuses.count("Canceled") > 50 and "Expired" in statuses and statuses.count("Completed") > 500
+    assert groups["fast"] == groups["back"] and len(groups["back"]) > 100  # group members are kept
+    assert len(kept["back"][1]) > 500 and kept["fast"][1] == set()  # BackBroker keeps every finished order
+    assert kept["fast"][0] < kept["back"][0] / 3
+
+
 def test_the_strategy_gives_the_same_results_on_both(market):
     out = {}
     for name, broker in (("back", None), ("fast", FastBroker()), ("interest", CashInterestBroker(rate=0.0))):
