@@ -87,30 +87,28 @@ class ArrayData(bt.feed.DataBase):
                 raise DataError(f"ArrayData {self._name!r}: column {col!r} ({field}) is missing; columns are "
                                 f"{list(df.columns)}")
             self._columns.append((getattr(self.lines, field), values))
+        self._columns.append((self.lines.datetime, self._dt))  # set last, as before
         self._i = -1
         self._chunk_end = 0  # rows [_chunk_start, _chunk_end) are in _rows as Python lists
         self._chunk_start = 0
         self._rows = []
-        self._dt_rows = []
 
     def _next_chunk(self, i: int) -> None:
         hi = min(i + self._CHUNK, len(self._dt))
         self._rows = [(line, values[i:hi].tolist()) for line, values in self._columns]
-        self._dt_rows = self._dt[i:hi].tolist()
         self._chunk_start, self._chunk_end = i, hi
 
     def _load(self):
         self._i += 1
         i = self._i
         if i >= len(self._dt):
-            self._rows, self._dt_rows = [], []  # loaded: the chunk's Python floats are no longer needed
+            self._rows = []  # loaded: the chunk's Python floats are no longer needed
             return False
         if i >= self._chunk_end:
             self._next_chunk(i)
         j = i - self._chunk_start
         for line, values in self._rows:
             line[0] = values[j]
-        self.lines.datetime[0] = self._dt_rows[j]
         return True
 
 
