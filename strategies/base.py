@@ -36,6 +36,7 @@ import pandas as pd
 from bt_lstm_mvo.allocators.base import ALLOCATOR_FAILURES, Allocator, has_array_path, weights_array
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 from bt_lstm_mvo.periods import to_date
+from bt_lstm_mvo.strategies import gc_pause
 from bt_lstm_mvo.strategies.commission import AssetCommission
 from bt_lstm_mvo.strategies.costs import CostModel, CostTable, MarketView, RollingMarket, plan_orders
 from bt_lstm_mvo.strategies.records import Records
@@ -325,6 +326,8 @@ class AllocationStrategy(bt.Strategy):
                     "commission_rate: the broker's commission is not proportional; pass "
                     "commission_rate=<fraction> so orders can be sized"
                 )
+        if self.p.lean:  # last: nothing above can raise after the freeze
+            gc_pause.pause()
 
     @staticmethod
     def _model_of(info, name: str) -> CostModel:
@@ -670,6 +673,8 @@ class AllocationStrategy(bt.Strategy):
 
     # ---------------------------------------------------------------- results
     def stop(self):
+        if self.p.lean:
+            gc_pause.resume()
         prices = np.array([d.close[0] for d in self.datas], dtype=float)
         hv = self._positions_value(prices)
         value = self.broker.getvalue()
