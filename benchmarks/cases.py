@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from pathlib import Path
 
 import backtrader as bt
@@ -105,6 +106,37 @@ class PrecomputedOrders(bt.Strategy):
             else:
                 self.sell(data=self.datas[i], size=-size)
         self.bar += 1
+
+
+class BarClock(AllocationStrategy):
+    """AllocationStrategy that notes this process's CPU time at the start of every bar (one
+    ``time.process_time`` call and one array append per bar), so a run's per-bar cost can be read
+    along its history: :func:`per_bar_drift`."""
+
+    def __init__(self):
+        super().__init__()
+        self.clock = array("d")
+
+    def next(self):
+        self.clock.append(time.process_time())
+        super().next()
+
+
+DRIFT_BLOCKS = 10
+
+
+def per_bar_drift(clock, blocks: int = DRIFT_BLOCKS) -> dict:
+    """Per-bar CPU cost along one run: the run's bars cut into ``blocks`` equal blocks, each block's
+    mean CPU us per bar; ``late_vs_early``: the median block of the second half over the median of the
+    first half. A cost that grows with the history (anything per bar that is linear in the bars so
+    far) shows as a ratio above 1 within one run, whatever the machine did between two runs."""
+    t = np.asarray(clock, dtype=float)
+    if len(t) < 2 * blocks + 1:
+        return {"blocks_us": [], "late_vs_early": None}
+    edges = np.linspace(0, len(t) - 1, blocks + 1).round().astype(int)
+    per = [(t[b] - t[a]) / (b - a) * 1e6 for a, b in zip(edges[:-1], edges[1:])]
+    half = blocks // 2
+    return {"blocks_us": [round(float(v), 1) for v in per], "late_vs_early": ratio(median(per[half:]), median(per[:half]))}
 
 
 def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, broker_class=None,
@@ -285,9 +317,10 @@ def scaling_worker(n_assets: int, n_bars: int, seed: int = 0, before: bool = Fal
     frames = synthetic_frames(n_assets, n_bars, seed)
     gen_s = time.perf_counter() - t0
     rss_data = rss_mib()
-    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, AlignedPandasData if before else None,
+    sample = measure(lambda: run_cerebro(frames, BarClock, AlignedPandasData if before else None,
                                          None if before else FastBroker, allocator=EqualWeight(), lean=not before))
     value, strat = sample.result
+    drift = per_bar_drift(strat.clock)
     return {
         "path": "before" if before else "now",
         "assets": n_assets,
@@ -302,6 +335,8 @@ def scaling_worker(n_assets: int, n_bars: int, seed: int = 0, before: bool = Fal
         "rss_start_mib": rss_start,
         "rss_with_data_mib": rss_data,
         "peak_rss_mib": peak_rss_mib(),
+        "per_bar_blocks_us": drift["blocks_us"],
+        "late_vs_early": drift["late_vs_early"],
     }
 
 
@@ -424,6 +459,7 @@ def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.
             cpu_all_s=[round(r["cpu_s"], 3) for r in rs],
             peak_rss_mib=max(r["peak_rss_mib"] for r in rs),
             estimate_s=est,
+            late_vs_early=_median_known([r.get("late_vs_early") for r in rs]),
         )
         case["us_per_bar"] = case["cpu_s"] / b * 1e6
         case["us_per_asset_bar"] = case["us_per_bar"] / n
@@ -431,7 +467,13 @@ def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.
         cases_out.append(case)
     return {"cases": cases_out, "skipped": skipped, "doubling": doubling_ratios(cases_out),
             "seconds": time.perf_counter() - t_start,
-            "budget_s": budget_s, "case_cap_s": case_cap_s, "probe_bars": probe_bars}
+            "budget_s": budget_s, "case_cap_s": case_cap_s, "probe_bars": probe_bars,
+            "drift_blocks": DRIFT_BLOCKS}
+
+
+def _median_known(values):
+    known = [v for v in values if v is not None]
+    return median(known) if known else None
 
 
 def doubling_ratios(cases_out: list[dict]) -> list[dict]:
@@ -440,7 +482,9 @@ def doubling_ratios(cases_out: list[dict]) -> list[dict]:
     ``ratio_cpu`` (the goal's) pairs the two cases' runs of the same round: round ``r`` runs every
     case once, in order of assets then bars, so the two runs of a pair are adjacent in time and
     share the machine's state; it is the median over the rounds both ran. ``ratio_cpu_medians``
-    divides the cases' medians instead, which mixes rounds when one case ran more often."""
+    divides the cases' medians instead, which mixes rounds when one case ran more often.
+    ``late_vs_early``: the longer run's own per-bar drift (:func:`per_bar_drift`), free of drift
+    between runs."""
     got = {(c["assets"], c["bars"]): c for c in cases_out}
     out = []
     for (n, b), lo in sorted(got.items()):
@@ -451,7 +495,8 @@ def doubling_ratios(cases_out: list[dict]) -> list[dict]:
         out.append({"assets": n, "bars": b, "bars2": 2 * b, "rounds": rounds,
                     "ratio_cpu": median([hi["cpu_all_s"][r] / lo["cpu_all_s"][r] for r in range(rounds)]),
                     "ratio_cpu_medians": ratio(hi["cpu_s"], lo["cpu_s"]),
-                    "ratio_wall": ratio(hi["wall_s"], lo["wall_s"])})
+                    "ratio_wall": ratio(hi["wall_s"], lo["wall_s"]),
+                    "late_vs_early": hi.get("late_vs_early")})
     return out
 
 

@@ -371,13 +371,20 @@ def _scaling(res: dict) -> list[str]:
                    "run memory MiB", "repeats", "CPU s of each round"], rows)
     if sc["doubling"]:
         out += _table(["assets", "bars", "time(2 x bars) / time(bars), CPU, paired by round", "rounds",
-                       "ratio of the medians, CPU", "ratio of the medians, wall", f"goal <= {GOALS['doubling']}"],
+                       "ratio of the medians, CPU", "ratio of the medians, wall",
+                       "longer run: per-bar CPU, 2nd half / 1st half", f"goal <= {GOALS['doubling']}"],
                       [[d["assets"], f"{d['bars']:,} -> {d['bars2']:,}", _f(d["ratio_cpu"]), d["rounds"],
                         _f(d["ratio_cpu_medians"]), _f(d["ratio_wall"]),
+                        _f(d["late_vs_early"]) if d.get("late_vs_early") is not None else "n/a",
                         _status(d["ratio_cpu"], GOALS["doubling"])] for d in sc["doubling"]])
         out += ["The goal's ratio pairs the two sizes' runs of the same round (round r runs every case once, assets "
                 "then bars, so a pair's two runs are adjacent in time), median over the rounds both ran; the ratio "
-                "of the medians beside it mixes rounds where the smaller case ran more often.", ""]
+                "of the medians beside it mixes rounds where the smaller case ran more often. The drift column "
+                f"reads one run only: its bars cut into {sc.get('drift_blocks', 10)} equal blocks, the median "
+                "per-bar CPU of the second half's blocks over that of the first half's "
+                "(the strategy notes the CPU time at every bar). A cost that grows with the history shows there as "
+                "a ratio above 1; the machine's drift between two runs does not, though its drift within the run "
+                "does. Per-block figures are in results.json (`per_bar_blocks_us`).", ""]
     if sc["skipped"]:
         out.append("Not run in this run (too slow for the time budget; the estimate is an extrapolation of the "
                    "measured per-bar cost, not a measurement):")

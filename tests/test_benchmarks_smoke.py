@@ -124,6 +124,8 @@ def test_scaling_structure(results):
         assert c["orders"] == c["completed"] > 0
         assert c["peak_rss_mib"] >= c["rss_with_data_mib"] > 0
     assert [(d["bars"], d["bars2"]) for d in sc["doubling"]] == [(20, 40)]
+    assert len(sc["cases"][1]["per_bar_blocks_us"]) == cases.DRIFT_BLOCKS  # 40 bars: drift is read
+    assert sc["doubling"][0]["late_vs_early"] == sc["cases"][1]["late_vs_early"] > 0
     assert [(s["assets"], s["bars"]) for s in sc["skipped"]] == [(2, 100_000)]
     assert sc["skipped"][0]["estimate_s"] > 60.0
 
@@ -140,6 +142,15 @@ def test_doubling_pairs_the_runs_of_one_round():
     assert got[(50, 1500)]["rounds"] == 1 and math.isclose(got[(50, 1500)]["ratio_cpu"], 19.2 / 9.3)
     assert math.isclose(got[(50, 1500)]["ratio_cpu_medians"], 19.2 / 8.4)
     assert got[(5, 1500)]["rounds"] == 2 and math.isclose(got[(5, 1500)]["ratio_cpu"], (2.0 / 1.0 + 2.6 / 1.2) / 2)
+
+
+def test_per_bar_drift_reads_a_cost_that_grows_with_the_history():
+    flat = [0.001 * i for i in range(1001)]  # 1 ms every bar
+    growing = [0.001 * i + 1e-6 * i * i / 2 for i in range(1001)]  # bar i costs 1 ms + i us
+    assert math.isclose(cases.per_bar_drift(flat)["late_vs_early"], 1.0)
+    got = cases.per_bar_drift(growing)
+    assert got["blocks_us"] == sorted(got["blocks_us"]) and 1.4 < got["late_vs_early"] < 1.6  # 1.75 ms / 1.25 ms
+    assert cases.per_bar_drift(flat[:15]) == {"blocks_us": [], "late_vs_early": None}  # too short to cut
 
 
 def test_memory_attribution_structure(results):
