@@ -136,7 +136,8 @@ def per_bar_drift(clock, blocks: int = DRIFT_BLOCKS) -> dict:
     edges = np.linspace(0, len(t) - 1, blocks + 1).round().astype(int)
     per = [(t[b] - t[a]) / (b - a) * 1e6 for a, b in zip(edges[:-1], edges[1:])]
     half = blocks // 2
-    return {"blocks_us": [round(float(v), 1) for v in per], "late_vs_early": ratio(median(per[half:]), median(per[:half]))}
+    return {"blocks_us": [round(float(v), 1) for v in per],
+            "late_vs_early": ratio(median(per[half:]), median(per[:half]))}
 
 
 def build_cerebro(frames: dict[str, pd.DataFrame], strategy, feed_class=None, broker_class=None,
@@ -388,6 +389,64 @@ def _run_worker(n_assets: int, n_bars: int, timeout: float, before: bool = False
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"scaling case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(lines[-1][len("RESULT "):])
+
+
+def gc_pause_worker(n_assets: int, n_bars: int, paused: bool) -> dict:
+    """One lean run in this (fresh) process with the runner's imports (torch, the experiment
+    package) loaded and the heap as the runner has it (no freeze by the benchmark), with or without
+    lean mode's :mod:`~bt_lstm_mvo.strategies.gc_pause`."""
+    import gc
+
+    import bt_lstm_mvo.allocators.lstm  # noqa: F401 -- the runner's heap: torch, pandas, PyPortfolioOpt...
+    import bt_lstm_mvo.allocators.mvo  # noqa: F401
+    import bt_lstm_mvo.experiment.cli  # noqa: F401
+    from bt_lstm_mvo.strategies import gc_pause
+
+    if not paused:
+        gc_pause.pause = lambda: False
+    frames = synthetic_frames(n_assets, n_bars, 0)
+    tracked = len(gc.get_objects())
+    sample = measure(lambda: run_cerebro(frames, AllocationStrategy, None, FastBroker, allocator=EqualWeight(),
+                                         lean=True), freeze=False)
+    value, strat = sample.result
+    return {"paused": paused, "assets": n_assets, "bars": n_bars, "cpu_s": sample.cpu_s, "wall_s": sample.wall_s,
+            "gc_s": sample.gc_s, "gen2_collections": sample.gc_collections.get(2, 0), "tracked_at_start": tracked,
+            "final_value": float(value), "orders": int(sum(strat.order_stats.values()))}
+
+
+def _gc_worker(n_assets: int, n_bars: int, paused: bool, timeout: float) -> dict:
+    code = (
+        "import json; from benchmarks.cases import gc_pause_worker; "
+        f"print('RESULT ' + json.dumps(gc_pause_worker({int(n_assets)}, {int(n_bars)}, {bool(paused)})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                                       if p)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"gc case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def gc_pause_effect(n_assets: int = 200, n_bars: int = 500, repeats: int = 2, timeout: float = 900) -> dict:
+    """Lean mode's garbage-collector pause on and off, fresh processes with the runner's imports,
+    interleaved (on, off, on, off...): CPU, GC time and full collections; the same final value."""
+    runs = {True: [], False: []}
+    for _ in range(repeats):
+        for paused in (True, False):
+            runs[paused].append(_gc_worker(n_assets, n_bars, paused, timeout))
+    on, off = runs[True], runs[False]
+    return {"assets": n_assets, "bars": n_bars, "repeats": repeats, "orders": on[0]["orders"],
+            "tracked_at_start": on[0]["tracked_at_start"],
+            "cpu_s": {"paused": median([r["cpu_s"] for r in on]), "not_paused": median([r["cpu_s"] for r in off])},
+            "gc_s": {"paused": median([r["gc_s"] for r in on]), "not_paused": median([r["gc_s"] for r in off])},
+            "gen2": {"paused": median([r["gen2_collections"] for r in on]),
+                     "not_paused": median([r["gen2_collections"] for r in off])},
+            # each round's paused run / the unpaused run just after it
+            "ratio_cpu_paired": median([a["cpu_s"] / b["cpu_s"] for a, b in zip(on, off)]),
+            "same_final_value": len({r["final_value"] for r in on + off}) == 1,
+            "runs": {"paused": on, "not_paused": off}}
 
 
 def before_after(n_assets: int = 50, n_bars: int = 2000, repeats: int = 1, timeout: float = 1800) -> dict:

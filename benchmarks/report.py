@@ -391,6 +391,29 @@ def _scaling(res: dict) -> list[str]:
         out.append("")
         out += _table(["assets", "bars", "estimated CPU s", "why"],
                       [[s["assets"], f"{s['bars']:,}", _f(s["estimate_s"], 0), s["why"]] for s in sc["skipped"]])
+    out += _gc_pause(res)
+    return out
+
+
+def _gc_pause(res: dict) -> list[str]:
+    g = res.get("gc_pause")
+    if not g:
+        return []
+    cpu, gcs, gen2 = g["cpu_s"], g["gc_s"], g["gen2"]
+    out = ["### Garbage collector: lean mode's pause", "",
+           f"The cases above are timed with the heap frozen by the benchmark (`measure`), as every timing in this "
+           "file is. A user's process is not: each full collection walks every object it holds. Here a lean run "
+           f"of {g['assets']} x {g['bars']} ({g['orders']:,} orders) runs in fresh processes that import what the "
+           f"runner imports (torch, PyPortfolioOpt, the experiment package: {g['tracked_at_start']:,} tracked "
+           "objects before the run), without the benchmark's freeze, with lean mode's pause "
+           "(`bt_lstm_mvo.strategies.gc_pause`: `gc.freeze` from the strategy's start to its stop) and with it "
+           f"turned off; interleaved, {g['repeats']} of each, medians. The final values are "
+           + ("identical." if g["same_final_value"] else "**not identical**."), ""]
+    out += _table(["", "CPU s", "GC pauses s", "full collections"], [
+        ["pause on (lean mode as shipped)", _f(cpu["paused"], 2), _f(gcs["paused"], 2), _f(gen2["paused"], 0)],
+        ["pause off", _f(cpu["not_paused"], 2), _f(gcs["not_paused"], 2), _f(gen2["not_paused"], 0)],
+        ["on / off, paired by round", _f(g["ratio_cpu_paired"]), "", ""],
+    ])
     return out
 
 

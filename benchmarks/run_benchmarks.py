@@ -39,6 +39,7 @@ FULL = {
     "scaling_bars": (1500, 3000, 6000),
     "scaling_budget_s": 240.0,
     "scaling_case_cap_s": 120.0,
+    "gc_pause": {"n_assets": 200, "n_bars": 500, "repeats": 2},
     "lstm_epochs": 10,
     "inference": {"short_bars": 600, "long_bars": 6000, "calls": 100, "trade_bars": 300, "strategy_repeats": 5},
     "sweep": {"epochs": 10, "lambdas": (0.0, 10.0, 25.0), "seeds": (0, 1)},
@@ -55,6 +56,7 @@ QUICK = {
     "scaling_bars": (250, 500, 1000),
     "scaling_budget_s": 60.0,
     "scaling_case_cap_s": 30.0,
+    "gc_pause": {"n_assets": 20, "n_bars": 200, "repeats": 1},
     "lstm_epochs": 3,
     "memory": {"n_assets": 5, "n_bars": 100},
     "inference": {"short_bars": 600, "long_bars": 3000, "calls": 30, "trade_bars": 100, "strategy_repeats": 1},
@@ -110,6 +112,8 @@ def run_all(sizes: dict, quick: bool, skip_e2e: bool, data_dir=None, big: bool =
     res["scaling"] = cases.scaling(sizes["scaling_assets"], sizes["scaling_bars"], sizes["scaling_budget_s"],
                                    sizes["scaling_case_cap_s"])
     res["memory"] = cases.memory_attribution(**sizes.get("memory", {}))
+    stage("3. garbage collector (lean mode's pause on / off)")
+    res["gc_pause"] = cases.gc_pause_effect(**sizes["gc_pause"])
     stage("4. LSTM training")
     res["lstm_training"] = cases.lstm_training(paper, epochs=sizes["lstm_epochs"])
     res["lstm_training"]["malloc"] = cases.malloc_effect(epochs=sizes["lstm_epochs"], data_dir=data_dir)

@@ -67,24 +67,27 @@ class _GCClock:
         return False
 
 
-def measure(fn: Callable[[], object]) -> Sample:
+def measure(fn: Callable[[], object], freeze: bool = True) -> Sample:
     """Time one call of ``fn`` (wall, CPU and GC pauses).
 
     Before the call (untimed): ``gc.collect()`` then ``gc.freeze()``, so the collections during
     the call scan only the objects the call itself creates, not the long-lived heap of imported
     libraries (torch, pandas...): otherwise one full collection of that heap costs a few tenths
     of a second, lands at random in one variant or another, and swamps the differences measured.
-    The heap is unfrozen afterwards.
+    The heap is unfrozen afterwards. ``freeze=False``: the heap as a plain process has it (for
+    timing what the collector itself costs).
     """
     gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.freeze()
     try:
         with _GCClock() as clock:
             w0, c0 = time.perf_counter(), time.process_time()
             result = fn()
             cpu, wall = time.process_time() - c0, time.perf_counter() - w0
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
     return Sample(wall, cpu, clock.seconds, dict(clock.counts), result)
 
 

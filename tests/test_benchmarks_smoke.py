@@ -36,6 +36,7 @@ def results(tiny):
     res["scaling"] = cases.scaling(assets=(2,), bars=(20, 40, 100_000), budget_s=120.0, case_cap_s=60.0,
                                    repeats_cheap=1, probe_bars=10)
     res["memory"] = cases.memory_attribution(3, 30, depth=4)
+    res["gc_pause"] = cases.gc_pause_effect(3, 30, repeats=1)
     res["lstm_training"] = cases.lstm_training(cases.synthetic_frames(2, 160, seed=3), hidden_size=4, epochs=1,
                                                batch_size=32)
     res["lstm_inference"] = cases.lstm_inference(short_bars=80, long_bars=160, n_assets=2, calls=2, trade_bars=5,
@@ -153,6 +154,15 @@ def test_per_bar_drift_reads_a_cost_that_grows_with_the_history():
     assert cases.per_bar_drift(flat[:15]) == {"blocks_us": [], "late_vs_early": None}  # too short to cut
 
 
+def test_gc_pause_runs_both_ways_in_fresh_processes(results):
+    g = results["gc_pause"]
+    on, off = g["runs"]["paused"][0], g["runs"]["not_paused"][0]
+    assert on["paused"] and not off["paused"] and g["same_final_value"]
+    assert on["orders"] == off["orders"] == g["orders"] > 0
+    assert g["tracked_at_start"] > 10_000  # the runner's imports are loaded
+    assert g["ratio_cpu_paired"] == on["cpu_s"] / off["cpu_s"]
+
+
 def test_memory_attribution_structure(results):
     mem = results["memory"]
     assert mem["orders"] > 0 and mem["kib_per_order"] > 0
@@ -184,7 +194,8 @@ def test_report_renders(results):
     res = dict(results, sweep={"ok": False, "error": "not measured: sweep not available (test)"}, big=big)
     text = render(res, findings(res), changes(res))
     for heading in ("# Benchmarks", "## Machine", "## Summary: ratios vs goals", "## 1. Simulation overhead",
-                    "## 2. Event-driven", "## 3. Scaling", "## 4. LSTM", "## 5. End-to-end", "## 6. The array engine"):
+                    "## 2. Event-driven", "## 3. Scaling", "### Garbage collector", "## 4. LSTM", "## 5. End-to-end",
+                    "## 6. The array engine"):
         assert heading in text
     assert "200 x 6000 on the Backtrader engine: CPU / the issue's 520 s | 0.58" in text
     assert "python benchmarks/run_benchmarks.py" in text and "--quick" in text
