@@ -288,6 +288,7 @@ class AllocationStrategy(bt.Strategy):
         self._tradable_lines: list | None = None  # per feed: its 'tradable' line or None (set on first use)
         self._naive_dates = False  # clock and feeds convert datetime numbers without a time zone
         self._last_fill: tuple = (None, None)  # (datetime number, date) of the last fill
+        self._held_now: list = []  # the weights held at this bar's close, as recorded in bars[-1]["held"]
 
     def start(self):
         if self.execution == "close":
@@ -415,6 +416,7 @@ class AllocationStrategy(bt.Strategy):
         held = (hv / value).tolist() if value > 0 else [0.0] * len(hv)  # in asset order
         self.bars.append({"date": date, "value": float(value), "cash": float(self.broker.getcash()),
                           "held": held})
+        self._held_now = held  # this bar's recorded weights, for the drift threshold (no row rebuilt)
         return hv
 
     def _fit(self, date) -> None:
@@ -535,7 +537,7 @@ class AllocationStrategy(bt.Strategy):
         self._last_rebalance = date
         self._bars_since_rebalance = 0
         if self.drift_threshold is not None and len(self.rebalances) > 0:
-            held = np.array(list(self.bars[-1]["held"].values()))
+            held = np.array(self._held_now)
             if np.max(np.abs(held - weights)) <= self.drift_threshold:
                 return
         self._trade(date, weights, prices, tradable, holdings)

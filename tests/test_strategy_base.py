@@ -130,6 +130,15 @@ def test_drift_threshold_skips_small_rebalances():
     _, every = run(frames)
     _, lazy = run(frames, drift_threshold=0.05)
     assert 0 < len(lazy.fills) < len(every.fills)
+    # the rule, bar by bar: after the first rebalance, trade exactly when the weights held at that bar's
+    # close (the bar's record) are more than 0.05 away from the target (equal weight) somewhere
+    traded = {r["date"] for r in lazy.rebalances}
+    first = min(traded)
+    for bar in lazy.bars:
+        if bar["date"] > first:
+            gap = max(abs(w - 1 / 3) for w in bar["held"].values())
+            assert (bar["date"] in traded) == (gap > 0.05), (bar["date"], gap)
+    assert len(traded) > 1
 
 
 class Failing(Allocator):
