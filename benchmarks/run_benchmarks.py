@@ -229,6 +229,14 @@ def findings(res: dict) -> list[str]:
                                            if spread >= excess else "more than this run's drift explains."))
             elif missed:
                 text += " Each case ran once, so this run cannot tell a miss from the machine's drift."
+            drift = [d["late_vs_early"] for d in sc["doubling"] if _ok(d.get("late_vs_early"))]
+            if drift:
+                text += (f" Within each longer run, the per-bar cost of its second half is {min(drift):.2f}x to "
+                         f"{max(drift):.2f}x that of its first half (section 3, drift column): "
+                         + ("no run got more than 10% slower per bar as its history grew (below 1: the machine "
+                            "sped up during the run), so the misses are the machine's drift, not a per-bar cost "
+                            "of the history." if max(drift) <= 1.1
+                            else "above 1.10 somewhere, so a per-bar cost may grow with the history."))
             out.append(text)
         mem = res.get("memory")
         big = max(sc["cases"], key=lambda c: c["orders"]) if sc["cases"] else None
@@ -477,6 +485,9 @@ def changes(res: dict) -> list[str]:
         "order's three notification copies made without `copy.copy` and its params held as attributes (the "
         "same fills, values and notifications bit for bit, `tests/test_broker.py`); the Backtrader engine in "
         "sections 3, 6 and 7 runs on it, section 1 on `BackBroker` (both sides).",
+        "- `strategies/gc_pause.py`: lean mode freezes the objects that exist when the run starts (`gc.freeze` "
+        "from the strategy's start to its stop), so the collector's full collections skip them; the benchmark's "
+        "own timings freeze the heap anyway, so only section 3's garbage-collector table shows its effect.",
         "",
         "What is left of our overhead is split in section 1 and the findings (`no_allocator_call`) between the "
         "strategy's own bookkeeping (per-bar records, sizing, order notifications) and, for the allocators "
