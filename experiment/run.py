@@ -39,6 +39,7 @@ from bt_lstm_mvo.experiment.registry import build_allocator, seeds_of, strategy_
 from bt_lstm_mvo.experiment.split import Fold, fold_plan, test_start
 from bt_lstm_mvo.feeds.market import Market, load_market
 from bt_lstm_mvo.malloc import keep_freed_memory
+from bt_lstm_mvo.strategies import gc_pause
 from bt_lstm_mvo.strategies.base import AllocationStrategy
 from bt_lstm_mvo.strategies.broker import CashInterestBroker, FastBroker
 from bt_lstm_mvo.strategies.commission import AssetCommission, ProportionalCommission
@@ -234,7 +235,10 @@ def run_backtest(
     cerebro.addstrategy(AllocationStrategy, **strategy_kwargs(spec, broker, trade_start, allocator, folds))
     for aname, (acls, akw) in (analyzers or {}).items():
         cerebro.addanalyzer(acls, _name=aname, **akw)
-    strat = cerebro.run()[0]
+    try:
+        strat = cerebro.run()[0]
+    finally:  # a run that raised never reached the strategy's stop: give the frozen objects back here
+        gc_pause.resume()
 
     dates = pd.DatetimeIndex([pd.Timestamp(b["date"]) for b in strat.bars])
     values = pd.Series([b["value"] for b in strat.bars], index=dates, name=name)

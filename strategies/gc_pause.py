@@ -14,7 +14,8 @@ is collected after it. Results cannot change: the collector never decides a valu
 
 If the process had frozen objects already (an application using ``gc.freeze`` itself), neither
 function does anything, so this never unfreezes what someone else froze. A run that raises before
-``stop`` leaves its objects frozen; the next run's :func:`resume` unfreezes them.
+``stop`` leaves its objects frozen (Backtrader does not call ``stop`` then); the next run's
+:func:`resume` unfreezes them, and the runner calls :func:`resume` in a ``finally`` around its run.
 """
 
 from __future__ import annotations

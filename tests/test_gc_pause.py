@@ -103,3 +103,20 @@ def test_no_freeze_when_the_collector_is_disabled():
         assert _run(lean=True).frozen == [0] * 80
     finally:
         gc.enable()
+
+
+def test_the_runner_gives_the_objects_back_when_a_run_raises():
+    """The runner's backtest (lean mode) unfreezes in a ``finally``: Backtrader skips ``stop`` on an error."""
+    from bt_lstm_mvo.allocators.replay import ReplayAllocator
+    from bt_lstm_mvo.experiment.run import analyzer_specs, market_for, run_backtest, split_for
+    from tests.test_study import _small_mvo_config
+
+    cfg = _small_mvo_config()
+    market = market_for(cfg)
+    start, folds = split_for(cfg, market.index)
+    only_first = pd.DataFrame([[0.2, 0.3, 0.5]], index=[market.index[market.index >= start][0]],
+                              columns=market.tickers)  # no decision for the second rebalance
+    with pytest.raises(AllocationError, match="no decision recorded"):
+        run_backtest(market, "mvo", cfg.strategies["mvo"], cfg.broker, start,
+                     analyzers=analyzer_specs(cfg, start, folds), folds=folds, allocator=ReplayAllocator(only_first))
+    assert gc.get_freeze_count() == 0
