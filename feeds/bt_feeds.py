@@ -37,6 +37,22 @@ class AlignedPandasData(bt.feeds.PandasData):
     )
 
 
+_ORDINAL_1970 = 719163  # date(1970, 1, 1).toordinal()
+
+
+def datetime_numbers(index: pd.DatetimeIndex) -> np.ndarray:
+    """Backtrader's datetime numbers of ``index``, as PandasData makes them bar by bar
+    (Timestamp -> datetime -> ``bt.date2num``), as float64 (``tolist`` gives back the same floats).
+
+    Time-zone-free midnights (daily bars) are their day's ordinal, which ``date2num`` returns exactly,
+    computed for the whole index at once; any other index goes through ``date2num`` row by row.
+    """
+    if index.tz is None and len(index) and (index == index.normalize()).all():
+        days = index.values.astype("datetime64[D]").astype(np.int64)
+        return (days + _ORDINAL_1970).astype(float)
+    return np.array([bt.date2num(ts.to_pydatetime()) for ts in index], dtype=float)
+
+
 class ArrayData(bt.feed.DataBase):
     """A Backtrader feed preloaded from arrays, with the ``tradable`` line; a drop-in for
     :class:`AlignedPandasData` (the same lines, values and datetimes, bit for bit).
@@ -69,9 +85,7 @@ class ArrayData(bt.feed.DataBase):
             from bt_lstm_mvo.errors import DataError
 
             raise DataError(f"ArrayData: dataname must be a pandas DataFrame, got {type(df).__name__}")
-        # the same conversion PandasData makes bar by bar: Timestamp -> datetime -> date2num
-        # (a float64 array gives back the same Python floats through tolist)
-        self._dt = np.array([bt.date2num(ts.to_pydatetime()) for ts in pd.DatetimeIndex(df.index)], dtype=float)
+        self._dt = datetime_numbers(pd.DatetimeIndex(df.index))
         self._columns = []
         for field in self._FIELDS:
             col = getattr(self.p, field)

@@ -139,3 +139,18 @@ def test_lean_mode_is_bit_identical_and_keeps_only_live_orders(frames, execution
     assert len(full.broker.orders) >= sum(full.order_stats.values()) > 10 * per_bar  # everything kept
     assert len(lean.broker.orders) <= per_bar and len(lean._orders) <= 3 * per_bar  # only the last bar's
     assert not [k for k, q in lean.broker._pchildren.items() if not q]
+
+
+@pytest.mark.parametrize("index", [
+    pd.bdate_range("2019-01-01", periods=300),  # daily midnights: the whole-index path
+    pd.date_range("1965-03-01", periods=50, freq="D"),  # before 1970
+    pd.date_range("2020-01-01 09:30", periods=40, freq="37min"),  # intraday: row by row
+    pd.date_range("2020-01-01", periods=40, freq="D", tz="America/New_York"),  # a time zone: row by row
+    pd.DatetimeIndex([]),
+], ids=["daily", "pre-1970", "intraday", "tz", "empty"])
+def test_datetime_numbers_are_date2num_of_each_row(index):
+    from bt_lstm_mvo.feeds.bt_feeds import datetime_numbers
+
+    want = [bt.date2num(ts.to_pydatetime()) for ts in index]
+    got = datetime_numbers(index)
+    assert got.dtype == float and got.tolist() == want  # the same floats, bit for bit
