@@ -3,14 +3,15 @@
 A Backtrader run at scale creates and drops a few dozen tracked objects per order. The survivors
 of the young generations make CPython run a full collection every few dozen bars, and each full
 collection walks every tracked object in the process: the feeds, the strategy, Backtrader's
-classes, pandas and numpy (about 200k objects at 200 assets). At 200 assets that is about a tenth
-of the run's CPU time, and it grows with the number of feeds (BENCHMARKS.md, section 3).
+classes, pandas, numpy and, in the runner, torch (a few hundred thousand objects). BENCHMARKS.md
+section 3 times a lean run with and without this pause, with the runner's imports loaded.
 
 :func:`pause` moves the objects that exist when the strategy starts into CPython's permanent
 generation (``gc.freeze``); :func:`resume` moves them back (``gc.unfreeze``) when it stops, so the
 next collection sees them again. Nothing is freed or kept differently: objects made during the run
 are collected as usual, and a cycle among the start-up objects that becomes garbage during the run
-is collected after it. Results cannot change: the collector never decides a value.
+is collected after it. Results cannot change: no value the run computes depends on when a
+collection runs (the lean-mode tests compare the runs with and without the pause).
 
 If the process had frozen objects already (an application using ``gc.freeze`` itself), neither
 function does anything, so this never unfreezes what someone else froze. A run that raises before
