@@ -376,19 +376,24 @@ def memory_attribution(n_assets: int = 5, n_bars: int = 200, depth: int = 8) -> 
             "kib_per_order": total / 1024 / orders if orders else None}
 
 
-def _run_worker(n_assets: int, n_bars: int, timeout: float, before: bool = False) -> dict:
-    code = (
-        "import json, sys; from benchmarks.cases import scaling_worker; "
-        f"print('RESULT ' + json.dumps(scaling_worker({int(n_assets)}, {int(n_bars)}, before={bool(before)})))"
-    )
+def _in_fresh_process(call: str, what: str, timeout: float) -> dict:
+    """Run ``call`` (a call of a function of this module returning a JSON-able dict) in a fresh
+    interpreter at the repository root; its result."""
+    module, func = __name__, call.split("(", 1)[0]
+    code = f"import json; from {module} import {func}; print('RESULT ' + json.dumps({call}))"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
                                                        if p)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"scaling case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
+        raise RuntimeError(f"{what} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(lines[-1][len("RESULT "):])
+
+
+def _run_worker(n_assets: int, n_bars: int, timeout: float, before: bool = False) -> dict:
+    return _in_fresh_process(f"scaling_worker({int(n_assets)}, {int(n_bars)}, before={bool(before)})",
+                             f"scaling case {n_assets}x{n_bars}", timeout)
 
 
 def gc_pause_worker(n_assets: int, n_bars: int, paused: bool) -> dict:
@@ -415,18 +420,8 @@ def gc_pause_worker(n_assets: int, n_bars: int, paused: bool) -> dict:
 
 
 def _gc_worker(n_assets: int, n_bars: int, paused: bool, timeout: float) -> dict:
-    code = (
-        "import json; from benchmarks.cases import gc_pause_worker; "
-        f"print('RESULT ' + json.dumps(gc_pause_worker({int(n_assets)}, {int(n_bars)}, {bool(paused)})))"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
-                                                       if p)}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"gc case {n_assets}x{n_bars} failed (rc {proc.returncode}): {proc.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return _in_fresh_process(f"gc_pause_worker({int(n_assets)}, {int(n_bars)}, {bool(paused)})",
+                             f"gc case {n_assets}x{n_bars}", timeout)
 
 
 def gc_pause_effect(n_assets: int = 200, n_bars: int = 500, repeats: int = 2, timeout: float = 900) -> dict:
