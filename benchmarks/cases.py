@@ -520,6 +520,7 @@ def scaling(assets=(5, 50, 200), bars=(1500, 3000, 6000), budget_s: float = 240.
         case["run_mem_mib"] = case["peak_rss_mib"] - case["rss_with_data_mib"]
         cases_out.append(case)
     return {"cases": cases_out, "skipped": skipped, "doubling": doubling_ratios(cases_out),
+            "fitted": fitted_doubling(cases_out),
             "seconds": time.perf_counter() - t_start,
             "budget_s": budget_s, "case_cap_s": case_cap_s, "probe_bars": probe_bars,
             "drift_blocks": DRIFT_BLOCKS}
@@ -551,6 +552,32 @@ def doubling_ratios(cases_out: list[dict]) -> list[dict]:
                     "ratio_cpu_medians": ratio(hi["cpu_s"], lo["cpu_s"]),
                     "ratio_wall": ratio(hi["wall_s"], lo["wall_s"]),
                     "late_vs_early": hi.get("late_vs_early")})
+    return out
+
+
+def fitted_doubling(cases_out: list[dict], min_sizes: int = 3) -> list[dict]:
+    """The cost's growth along the bars (for each asset count) and along the assets (for each bar
+    count), over every size that ran: the least-squares slope ``exponent`` of log(median CPU) on
+    log(size), one point per case, and ``doubling`` = 2 ** exponent, what doubling that size costs.
+    Each case weighs once whatever its repeats, and one slow case moves the slope less than it
+    moves the ratio of the pair it belongs to. Needs ``min_sizes`` sizes (with two, the slope is
+    the pair's own ratio, already in :func:`doubling_ratios`). ``worst_residual``: the case
+    furthest from the fitted line, as a fraction (0.05: 5% off the line)."""
+    out = []
+    for along, fixed_by in (("bars", "assets"), ("assets", "bars")):
+        groups: dict[int, list[dict]] = {}
+        for c in cases_out:
+            groups.setdefault(c[fixed_by], []).append(c)
+        for fixed, cs in sorted(groups.items()):
+            cs = sorted(cs, key=lambda c: c[along])
+            if len({c[along] for c in cs}) < min_sizes:
+                continue
+            x = np.log([float(c[along]) for c in cs])
+            y = np.log([float(c["cpu_s"]) for c in cs])
+            slope, icpt = np.polyfit(x, y, 1)
+            out.append({"along": along, "fixed_by": fixed_by, "fixed": fixed, "sizes": [c[along] for c in cs],
+                        "exponent": float(slope), "doubling": float(2.0 ** slope),
+                        "worst_residual": float(np.max(np.abs(np.expm1(y - (icpt + slope * x)))))})
     return out
 
 

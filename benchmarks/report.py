@@ -72,6 +72,11 @@ def summary_rows(res: dict) -> list[list]:
                          _scaling_abs(sc, d)])
         if not sc["doubling"]:
             rows.append(["Scaling: doubling bars", "n/a", f"<= {GOALS['doubling']}", "not measured", "no pair run"])
+        for g in sc.get("fitted", []):
+            rows.append([f"Scaling: {_fitted_label(g)}, fitted over {len(g['sizes'])} sizes (CPU)",
+                         _f(g["doubling"]), f"<= {GOALS['doubling']}", _status(g["doubling"], GOALS["doubling"]),
+                         f"cost ~ {g['along']}^{_f(g['exponent'], 3)}; worst case "
+                         f"{_f(100 * g['worst_residual'], 0)}% off the line (section 3)"])
     li = res.get("lstm_inference")
     if li:
         a, s = li["allocate"], li["strategy"]
@@ -205,6 +210,11 @@ def _engine_ratio_rows(c: dict) -> list[tuple]:
         (f"Array engine / vectorbt {peers.get('vectorbt')}", "engine_vs_vectorbt_cpu", ("array_engine", 3),
          ("vectorbt", 3), None, True, 2),
     ]
+
+
+def _fitted_label(g: dict) -> str:
+    sizes = f"{g['sizes'][0]:,}-{g['sizes'][-1]:,} {g['along']}"
+    return f"doubling the {g['along']} at {g['fixed']:,} {g['fixed_by']} ({sizes})"
 
 
 def _scaling_abs(sc, d) -> str:
@@ -385,6 +395,18 @@ def _scaling(res: dict) -> list[str]:
                 "(the strategy notes the CPU time at every bar). A cost that grows with the history shows there as "
                 "a ratio above 1; the machine's drift between two runs does not, though its drift within the run "
                 "does. Per-block figures are in results.json (`per_bar_blocks_us`).", ""]
+    if sc.get("fitted"):
+        out += _table(["cost along", "at", "sizes", "fitted exponent", "doubling = 2^exponent",
+                       "worst case off the line", f"goal <= {GOALS['doubling']}"],
+                      [[g["along"], f"{g['fixed']:,} {g['fixed_by']}", ", ".join(f"{v:,}" for v in g["sizes"]),
+                        _f(g["exponent"], 3), _f(g["doubling"]), f"{_f(100 * g['worst_residual'], 0)}%",
+                        _status(g["doubling"], GOALS["doubling"])] for g in sc["fitted"]])
+        out += ["The fit is least squares of log(median CPU) on log(size) over every size that ran along that "
+                "axis (three or more), one point per case: a cost linear in the size has exponent 1 (doubling "
+                "2.00), a term growing with the history raises the exponent above 1. One "
+                "run slowed by the machine moves a pair's ratio above (and the next pair's below) 2 by the whole "
+                "slow-down, but the fitted slope by much less. Along the assets the sizes are not doublings; the "
+                "exponent says what a doubling would cost.", ""]
     if sc["skipped"]:
         out.append("Not run in this run (too slow for the time budget; the estimate is an extrapolation of the "
                    "measured per-bar cost, not a measurement):")

@@ -237,6 +237,16 @@ def findings(res: dict) -> list[str]:
                             "sped up during the run), so the misses are the machine's drift, not a per-bar cost "
                             "of the history." if max(drift) <= 1.1
                             else "above 1.10 somewhere, so a per-bar cost may grow with the history."))
+            fitted = sc.get("fitted", [])
+            if fitted:
+                over = [g for g in fitted if g["doubling"] > GOALS["doubling"]]
+                text += (" Fitted over all the sizes that ran (section 3: log CPU on log size, one point per case), "
+                         "doubling costs " + ", ".join(
+                             f"{g['doubling']:.2f}x along the {g['along']} at {g['fixed']:,} {g['fixed_by']}"
+                             for g in fitted)
+                         + (f" (goal <= {GOALS['doubling']}: all met" if not over
+                            else f" (goal <= {GOALS['doubling']}: {len(over)} over it")
+                         + f"; the worst case is {100 * max(g['worst_residual'] for g in fitted):.0f}% off its line).")
             out.append(text)
         mem = res.get("memory")
         big = max(sc["cases"], key=lambda c: c["orders"]) if sc["cases"] else None
@@ -505,6 +515,7 @@ def main(argv=None) -> int:
         res = json.loads(Path(args.from_json).read_text())
         if res.get("scaling"):  # derived from the saved runs, so an older file gets today's estimator
             res["scaling"]["doubling"] = cases.doubling_ratios(res["scaling"]["cases"])
+            res["scaling"]["fitted"] = cases.fitted_doubling(res["scaling"]["cases"])
     else:
         sizes = QUICK if args.quick else FULL
         res = run_all(sizes, args.quick, args.skip_e2e, args.data_dir, big=args.big)

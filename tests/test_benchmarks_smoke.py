@@ -145,6 +145,26 @@ def test_doubling_pairs_the_runs_of_one_round():
     assert got[(5, 1500)]["rounds"] == 2 and math.isclose(got[(5, 1500)]["ratio_cpu"], (2.0 / 1.0 + 2.6 / 1.2) / 2)
 
 
+def test_fitted_doubling_reads_the_slope_over_all_sizes():
+    def case(n, b, cpu):
+        return {"assets": n, "bars": b, "cpu_s": cpu, "cpu_all_s": [cpu], "wall_s": cpu}
+    # 5 assets: exactly linear but the middle size ran 15% slow; 50 assets: cost ~ bars^1.3;
+    # 200 assets: two sizes only (no fit); along the assets at 1500 bars: 5, 50, 200
+    runs = [case(5, 1500, 1.0), case(5, 3000, 2.3), case(5, 6000, 4.0),
+            case(50, 1500, 10.0), case(50, 3000, 10.0 * 2 ** 1.3), case(50, 6000, 10.0 * 4 ** 1.3),
+            case(200, 1500, 40.0), case(200, 3000, 80.0)]
+    got = {(g["along"], g["fixed"]): g for g in cases.fitted_doubling(runs)}
+    assert set(got) == {("bars", 5), ("bars", 50), ("assets", 1500), ("assets", 3000)}
+    pairs = {(d["assets"], d["bars"]): d["ratio_cpu"] for d in cases.doubling_ratios(runs)}
+    assert pairs[(5, 1500)] > 2.2 > 2.0 > pairs[(5, 3000)]  # the slow middle case: one pair over, one under
+    assert math.isclose(got[("bars", 5)]["doubling"], 2.0) and math.isclose(got[("bars", 5)]["exponent"], 1.0)
+    # equally spaced in log size: the slope is the ends' (exactly 1); the middle sits (2/3) log 1.15 above the line
+    assert math.isclose(got[("bars", 5)]["worst_residual"], 1.15 ** (2 / 3) - 1)
+    assert math.isclose(got[("bars", 50)]["doubling"], 2 ** 1.3) and got[("bars", 50)]["worst_residual"] < 1e-9
+    assert got[("assets", 1500)]["sizes"] == [5, 50, 200]
+    assert math.isclose(got[("assets", 1500)]["exponent"], 1.0, abs_tol=1e-9)  # 1, 10, 40 s for 5, 50, 200
+
+
 def test_per_bar_drift_reads_a_cost_that_grows_with_the_history():
     flat = [0.001 * i for i in range(1001)]  # 1 ms every bar
     growing = [0.001 * i + 1e-6 * i * i / 2 for i in range(1001)]  # bar i costs 1 ms + i us
