@@ -492,8 +492,10 @@ def changes(res: dict) -> list[str]:
         "objects) and read as the lists of dicts they replace, about a tenth of the memory per row; the strategy "
         "appends each bar's held and target weights as lists in asset order.",
         "- `strategies/broker.py`: `FastBroker`, the runner's broker, is Backtrader's `BackBroker` with each "
-        "order's three notification copies made without `copy.copy` and its params held as attributes (the "
-        "same fills, values and notifications bit for bit, `tests/test_broker.py`); the Backtrader engine in "
+        "order's three notification copies made without `copy.copy`, its params held as attributes, and its "
+        "orders made by `FastBuyOrder`/`FastSellOrder` (Backtrader's `Order.__init__` with the end of session "
+        "converted once per bar for all feeds) (the same fills, values, notifications and order attributes "
+        "bit for bit, `tests/test_broker.py`); the Backtrader engine in "
         "sections 3, 6 and 7 runs on it, section 1 on `BackBroker` (both sides).",
         "- `strategies/gc_pause.py`: lean mode freezes the objects that exist when the run starts (`gc.freeze` "
         "from the strategy's start to its stop), so the collector's full collections skip them; the benchmark's "

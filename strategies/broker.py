@@ -1,16 +1,28 @@
 """Backtrader brokers of the plugin: cheaper order notifications, and interest on idle cash.
 
-:class:`FastBroker` is Backtrader's ``BackBroker`` with three changes: the snapshot of an order it
-queues for the strategy at each status change (``Submitted``, ``Accepted``, ``Completed``, ...)
-is made by :func:`clone_order`, which copies the same attributes as ``Order.clone`` without
-``copy.copy``'s generic protocol (about 5x cheaper; under cProfile, three snapshots per order
-were ~14% of a daily rebalance's run); and it copies an order's params (``data``, ``parent``, ``size``, ...) into the
-order's own attributes when it is submitted, so Backtrader's ~40 reads of them per order do not
-each go through ``Order.__getattr__``. Fills, values and notifications are the same bit for bit
-(``tests/test_broker.py``). And its ``_ocos`` (order -> its OCO group's leader; BackBroker keeps
-one entry per order for the whole run) stores no order that leads its own group, which every order
-made without ``oco`` does: a missing entry reads as its own leader, so no lookup changes. The
-runner uses it; in a script::
+:class:`FastBroker` is Backtrader's ``BackBroker`` with four changes, none of which changes a
+fill, value or notification (``tests/test_broker.py`` compares them bit for bit, and every
+attribute of every kind of order):
+
+- the snapshot of an order it queues for the strategy at each status change (``Submitted``,
+  ``Accepted``, ``Completed``, ...) is made by :func:`clone_order`, which copies the same
+  attributes as ``Order.clone`` without ``copy.copy``'s generic protocol (about 5x cheaper;
+  under cProfile, three snapshots per order were ~14% of a daily rebalance's run);
+- it copies an order's params (``data``, ``parent``, ``size``, ...) into the order's own
+  attributes, so Backtrader's ~40 reads of them per order do not each go through
+  ``Order.__getattr__``;
+- its ``buy``/``sell`` make :class:`FastBuyOrder`/:class:`FastSellOrder` (subclasses of
+  Backtrader's), whose ``__init__`` is ``Order.__init__`` with the params copied first and the
+  order's end of session computed once per bar and session for all feeds (:func:`session_end`)
+  instead of two datetime conversions per order; trailing stops, orders with ``valid`` and
+  simulated orders are made by Backtrader's ``Order.__init__`` itself, and on a Backtrader
+  version other than :data:`ORDER_INIT_VERSIONS` so is every order;
+- its ``_ocos`` (order -> its OCO group's leader; BackBroker keeps one entry per order for the
+  whole run) stores no order that leads its own group, which every order made without ``oco``
+  does: a missing entry reads as its own leader, so no lookup changes.
+
+BENCHMARKS.md section 6 times the same run on FastBroker and on BackBroker. The runner uses it;
+in a script::
 
     cerebro.broker = FastBroker()  # set it before setcash and addcommissioninfo
 
@@ -31,9 +43,12 @@ Use in any script::
 
 from __future__ import annotations
 
+import datetime
+
 import backtrader as bt
 import numpy as np
 import pandas as pd
+from backtrader.utils import AutoOrderedDict
 
 from bt_lstm_mvo.errors import ConfigError
 
@@ -77,6 +92,86 @@ _HOISTED = ("data", "parent", "owner", "transmit", "tradeid", "valid", "price", 
             "trailamount", "trailpercent", "size")
 
 
+#: Backtrader versions whose ``Order.__init__`` :class:`_FastInit` follows statement for statement
+#: (1.9.78.123 is Backtrader's last release); any other version gets Backtrader's own order classes
+ORDER_INIT_VERSIONS = ("1.9.78.123",)
+
+_EOS: dict = {}  # (datetime number, session end, clock's tz, feed's tz) -> end-of-session number
+
+
+def session_end(data) -> float:
+    """The provisional end of session ``Order.__init__`` gives an order made now on ``data`` (a
+    datetime number): the feed's ``sessionend`` time on the bar's day, or on the next day if the
+    bar is later, through the feed's own ``num2date``/``date2num`` time zones. It depends only on
+    the bar's datetime number, ``sessionend`` and the two time zones, so the feeds of one bar
+    share one conversion (two datetime conversions an order otherwise)."""
+    clock = data.datetime
+    session = data.p.sessionend
+    key = (clock[0], session, clock._tz, data._tz)
+    eos = _EOS.get(key)
+    if eos is None:
+        if len(_EOS) >= 4096:
+            _EOS.clear()
+        dtime = clock.datetime(0)  # Order.__init__'s computation, as written there
+        dteos = dtime.replace(hour=session.hour, minute=session.minute, second=session.second,
+                              microsecond=session.microsecond)
+        if dteos < dtime:
+            dteos += datetime.timedelta(days=1)
+        eos = _EOS[key] = data.date2num(dteos)
+    return eos
+
+
+class _FastInit:
+    """``Order.__init__`` (Backtrader 1.9.78.123) for orders made by :class:`FastBroker`, with two
+    changes and the same attributes: the order's params are copied into its own attributes first
+    (every read of ``order.size``, ``order.data``, ... then finds the value without a miss that
+    ``Order.__getattr__`` forwards to ``order.p``; FastBroker's ``submit`` does this for other
+    orders), and the end of session comes from :func:`session_end`. Trailing stops, orders with
+    ``valid``, simulated orders and feeds with their own ``date2num`` go through Backtrader's
+    ``Order.__init__`` itself (after the copy of the params)."""
+
+    def __init__(self):
+        d, p = self.__dict__, self.p
+        for name in _HOISTED:
+            d[name] = getattr(p, name)
+        if (p.simulated or p.valid is not None or p.exectype in (bt.Order.StopTrail, bt.Order.StopTrailLimit)
+                or type(p.data).date2num is not bt.AbstractDataBase.date2num):
+            return super().__init__()
+        self.ref = next(self.refbasis)
+        self.broker = None
+        self.info = AutoOrderedDict()
+        self.comminfo = None
+        self.triggered = False
+        self._active = self.parent is None
+        self.status = bt.Order.Created
+        self.plimit = p.pricelimit  # alias via property
+        if self.exectype is None:
+            self.exectype = bt.Order.Market
+        if not self.isbuy():
+            self.size = -self.size
+        data = self.data
+        pclose = data.close[0]
+        price = pclose if not self.price and not self.pricelimit else self.price
+        self.created = bt.OrderData(dt=data.datetime[0], size=self.size, price=price, pricelimit=self.pricelimit,
+                                    pclose=pclose, trailamount=self.trailamount, trailpercent=self.trailpercent)
+        self._limitoffset = 0.0  # not a trailing stop
+        self.executed = bt.OrderData(remsize=self.size)
+        self.position = 0
+        self.dteos = session_end(data)  # valid is None: Order.__init__'s valid branches do nothing
+
+
+class FastBuyOrder(_FastInit, bt.BuyOrder):
+    """``bt.BuyOrder`` made as :class:`_FastInit` says."""
+
+
+class FastSellOrder(_FastInit, bt.SellOrder):
+    """``bt.SellOrder`` made as :class:`_FastInit` says."""
+
+
+_ORDER_CLASSES = ((FastBuyOrder, FastSellOrder) if bt.__version__ in ORDER_INIT_VERSIONS
+                  else (bt.BuyOrder, bt.SellOrder))
+
+
 class _GroupLeaders(dict):
     """``BackBroker._ocos`` (order ref -> the ref of its OCO group's leader) without the entries
     of orders that lead their own group: every order made without ``oco`` is one, and BackBroker
@@ -106,6 +201,28 @@ class FastBroker(bt.brokers.BackBroker):
     def init(self):  # BackBroker.init (at construction and at every start) makes a plain dict
         super().init()
         self._ocos = _GroupLeaders()
+
+    def _order(self, cls, owner, data, size, price, plimit, exectype, valid, tradeid, oco, trailamount,
+               trailpercent, parent, transmit, histnotify, _checksubmit, kwargs):
+        # BackBroker.buy / BackBroker.sell, with the order class as the argument
+        order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype, valid=valid,
+                    tradeid=tradeid, trailamount=trailamount, trailpercent=trailpercent, parent=parent,
+                    transmit=transmit, histnotify=histnotify)
+        order.addinfo(**kwargs)
+        self._ocoize(order, oco)
+        return self.submit(order, check=_checksubmit)
+
+    def buy(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+            trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False, _checksubmit=True,
+            **kwargs):
+        return self._order(_ORDER_CLASSES[0], owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, _checksubmit, kwargs)
+
+    def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+             trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False, _checksubmit=True,
+             **kwargs):
+        return self._order(_ORDER_CLASSES[1], owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, _checksubmit, kwargs)
 
     def submit(self, order, check=True):
         d, p = order.__dict__, order.p

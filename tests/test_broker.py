@@ -4,6 +4,7 @@ value the same as BackBroker's, on the real paper data, for every order type and
 from __future__ import annotations
 
 import copy
+import datetime
 
 import backtrader as bt
 import pandas as pd
@@ -23,7 +24,7 @@ PAPER = ["BTC-USD", "ETH-USD", "SPY", "GLD", "NVDA"]
 
 def _snapshot(order) -> tuple:
     ex = order.executed
-    return (order.ref, type(order).__name__, order.getstatusname(), order.exectype, order.size, order.created.price,
+    return (order.ref, order.ordtypename(), order.getstatusname(), order.exectype, order.size, order.created.price,
             ex.size, ex.price, ex.value, ex.comm, ex.pnl, ex.remsize, ex.p1, ex.p2,  # exbits: shared, by design
             [(b.size, b.price, b.comm) for b in order.executed.iterpending()], order.alive())
 
@@ -92,6 +93,125 @@ def test_every_notification_is_backbrokers(market, coc):
     assert {"Submitted", "Accepted", "Completed", "Canceled", "Margin", "Expired"} <= statuses, statuses
     assert fast == back  # as they arrived, at the end, value and cash: the same
     assert back[0] == back[1]  # snapshots: a notification does not change when its order moves on
+
+
+class MadeOrders(bt.Strategy):
+    """Orders of every kind FastBroker makes itself or hands to Backtrader's ``Order.__init__``
+    (trailing stops, ``valid`` as a number, a date, a timedelta or ``DAY``, brackets with parents);
+    keeps each as returned, and a copy of its state right after it was made."""
+
+    def __init__(self):
+        self.made = []
+
+    def next(self):
+        i = len(self)
+        d = self.datas[i % len(self.datas)]
+        close, now = d.close[0], d.datetime[0]
+        step = i % 11
+        if step == 0:
+            orders = [self.buy(data=d, size=3), self.sell(data=d, size=2)]
+        elif step == 1:
+            orders = [self.buy(data=d, size=2, exectype=bt.Order.Limit, price=close * 0.98),
+                      self.sell(data=d, size=1, exectype=bt.Order.Stop, price=close * 0.97, tradeid=2)]
+        elif step == 2:
+            orders = [self.buy(data=d, size=1, exectype=bt.Order.StopLimit, price=close * 1.01, plimit=close * 1.02),
+                      self.sell(data=d, size=1, exectype=bt.Order.Close)]
+        elif step == 3:
+            orders = [self.sell(data=d, size=1, exectype=bt.Order.StopTrail, trailamount=close * 0.02),
+                      self.buy(data=d, size=1, exectype=bt.Order.StopTrailLimit, price=close, plimit=close * 1.01,
+                               trailpercent=0.02)]
+        elif step == 4:
+            orders = [self.buy(data=d, size=1, exectype=bt.Order.Limit, price=close * 0.9, valid=now + 2),
+                      self.buy(data=d, size=1, exectype=bt.Order.Limit, price=close * 0.9, valid=bt.Order.DAY),
+                      self.sell(data=d, size=1, exectype=bt.Order.Limit, price=close * 1.1,
+                                valid=d.datetime.date(0) + datetime.timedelta(days=3)),
+                      self.sell(data=d, size=1, exectype=bt.Order.Limit, price=close * 1.1,
+                                valid=datetime.timedelta(days=2))]
+        elif step == 5:
+            orders = list(self.buy_bracket(data=d, size=1, price=close, stopprice=close * 0.95,
+                                           limitprice=close * 1.05))
+        elif step == 6:
+            orders = [self.buy(data=d, size=0.5, price=close * 1.001, note="info kept")]
+        else:
+            orders = [self.order_target_percent(data=d, target=0.02 * step)]
+        for order in orders:
+            if order is not None:
+                self.made.append((order, _state(order)))
+
+
+_OBJECTS = ("broker", "owner", "data", "parent", "comminfo", "oco")  # objects of each run: compared by kind
+
+
+def _state(order) -> dict:
+    """An order's attributes, its params' values and its created/executed data, as plain values."""
+    names = set(vars(order)) | set(broker_module._HOISTED) | set(order.p._getkeys())
+    out = {name: getattr(order, name) for name in names - {"created", "executed", "info", "p", "params"}}
+    out["info"] = dict(order.info)
+    out["params"] = {k: getattr(order.p, k) for k in order.p._getkeys() if k not in _OBJECTS}
+    for part in ("created", "executed"):
+        data = vars(getattr(order, part))
+        out[part] = {k: ([vars(bit) for bit in v] if k == "exbits" else v) for k, v in data.items()}
+    return out
+
+
+@pytest.mark.parametrize("coc", [False, True])
+def test_orders_are_made_as_backbroker_makes_them(market, coc):
+    """Every attribute, param and created/executed field of every order FastBroker makes (of every kind)
+    equals BackBroker's, right after it is made and at the end of the run; FastBroker makes its
+    own order classes, which are Backtrader's BuyOrder and SellOrder."""
+    runs = {}
+    for name, broker in (("back", None), ("fast", FastBroker())):
+        cerebro = _cerebro(market, broker, MadeOrders, coc=coc)
+        strat = cerebro.run()[0]
+        first = strat.made[0][0].ref
+        runs[name] = [(o.ref - first, type(o), {**made, "ref": made["ref"] - first},
+                       {**_state(o), "ref": o.ref - first}) for o, made in strat.made]
+    back, fast = runs["back"], runs["fast"]
+    assert len(back) == len(fast) > 400
+    for (ref_b, cls_b, made_b, end_b), (ref_f, cls_f, made_f, end_f) in zip(back, fast):
+        assert ref_f == ref_b and issubclass(cls_f, cls_b)
+        for key in set(made_b) | set(made_f):
+            if key in _OBJECTS:
+                assert isinstance(made_f[key], type(made_b[key])), key
+            else:
+                assert made_f[key] == made_b[key], (key, made_f[key], made_b[key])
+        assert {k: v for k, v in end_f.items() if k not in _OBJECTS} == {
+            k: v for k, v in end_b.items() if k not in _OBJECTS}
+    made_by_us = [cls for _, cls, _, _ in fast]
+    assert broker_module.FastBuyOrder in made_by_us and broker_module.FastSellOrder in made_by_us
+    kinds = {(made["exectype"], made["valid"] is None) for _, _, made, _ in back}
+    assert len(kinds) >= 8  # market, close, limit, stop, stop-limit, trailing (2), with and without valid
+
+
+def test_the_copied_order_init_is_for_this_backtrader():
+    """FastBroker's order classes copy ``Order.__init__`` of the Backtrader versions it names; on
+    another version it makes Backtrader's own classes. A new Backtrader fails here until the copy
+    is checked against it and its version added."""
+    assert bt.__version__ in broker_module.ORDER_INIT_VERSIONS
+    assert (broker_module.FastBuyOrder, broker_module.FastSellOrder) == broker_module._ORDER_CLASSES
+
+
+def test_session_end_is_order_inits_for_any_time_zone_and_session():
+    frame = pd.DataFrame({"close": [1.0, 2.0, 3.0]},
+                         index=pd.to_datetime(["2024-01-02 09:30", "2024-01-02 17:45", "2024-01-03 00:00"]))
+    class Probe(bt.Strategy):
+        def __init__(self):
+            self.got = []
+
+        def next(self):
+            backtrader_made = bt.BuyOrder(owner=self, data=self.data, size=1)
+            self.got.append((broker_module.session_end(self.data), backtrader_made.dteos))
+
+    seen = set()
+    for kw in ({}, {"sessionend": datetime.time(16, 0)}, {"tz": "US/Eastern"},
+               {"tz": "Asia/Tokyo", "sessionend": datetime.time(15, 0)}):
+        cerebro = bt.Cerebro(stdstats=False)
+        cerebro.adddata(bt.feeds.PandasData(dataname=frame, **kw))
+        cerebro.addstrategy(Probe)
+        got = cerebro.run()[0].got
+        assert len(got) == 3 and all(ours == theirs for ours, theirs in got), (kw, got)
+        seen.update(theirs for _, theirs in got)
+    assert len(seen) >= 5  # session ends on several days and times: the cache key tells them apart
 
 
 class OcoGroups(bt.Strategy):
