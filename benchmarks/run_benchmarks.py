@@ -473,6 +473,9 @@ def changes(res: dict) -> list[str]:
         "- `strategies/base.py`, history window: dates are kept as `datetime64[ns]`, the column `Index` is made "
         "once, and each window's index is a slice of one `DatetimeIndex` viewing the date buffer (rows are never "
         "rewritten; where pandas would copy instead of view, each window builds its own index as before).",
+        "- `feeds/bt_feeds.py`: a started `ArrayData` holds its lines (`close`, `datetime`, ...) and the lines' "
+        "per-bar methods as attributes, the objects Backtrader's `LineSeries.__getattr__` would forward to, so "
+        "the broker's and feed's reads (about 17 per order) skip that miss.",
         "- `strategies/base.py`, orders: sizes go to `buy`/`sell` as Python floats instead of numpy scalars, so "
         "Backtrader's own per-order arithmetic (positions, cash, commission) runs on floats; the same IEEE values.",
         "- `strategies/base.py`, small things: positions are valued once per bar (the bar record and the "

@@ -78,8 +78,13 @@ class ArrayData(bt.feed.DataBase):
     _FIELDS = ("open", "high", "low", "close", "volume", "tradable")
     _CHUNK = 1024  # rows turned into Python lists at a time
 
+    #: names read through ``LineSeries.__getattr__`` (a miss forwarded to ``self.lines``) that
+    #: :meth:`start` holds as attributes: Backtrader's own methods of the lines it calls every bar
+    _LINES_METHODS = ("buflen", "getlinealiases", "_getlinealias")
+
     def start(self):
         super().start()
+        self._hold_lines()
         df = self.p.dataname
         if not isinstance(df, pd.DataFrame):
             from bt_lstm_mvo.errors import DataError
@@ -106,6 +111,17 @@ class ArrayData(bt.feed.DataBase):
         self._chunk_end = 0  # rows [_chunk_start, _chunk_end) are in _rows as Python lists
         self._chunk_start = 0
         self._rows = []
+
+    def _hold_lines(self) -> None:
+        """Hold each line (``close``, ``datetime``, ...) and :attr:`_LINES_METHODS` as attributes.
+        Backtrader reads ``data.close`` as a miss that ``LineSeries.__getattr__`` forwards to
+        ``data.lines.close``, the same line object for the feed's whole life; its broker and feed do
+        that about 17 times per order on a daily rebalance. Held as attributes, the reads find the
+        same objects directly. A name the class itself defines is left alone, so no read changes."""
+        lines, cls, held = self.lines, type(self), self.__dict__
+        for name in (*lines.getlinealiases(), *self._LINES_METHODS):
+            if not hasattr(cls, name):
+                held[name] = getattr(lines, name)
 
     def _next_chunk(self, i: int) -> None:
         hi = min(i + self._CHUNK, len(self._dt))

@@ -3,6 +3,8 @@ the same lines and the same runs, bit for bit, on the real data and on a union c
 
 from __future__ import annotations
 
+import inspect
+
 import backtrader as bt
 import numpy as np
 import pandas as pd
@@ -103,6 +105,32 @@ def test_a_frame_edited_after_start_is_not_seen():
     cerebro.addstrategy(EditAfterFirstBar)
     seen = cerebro.run()[0].seen
     assert [bar[0][4] for bar in seen] == list(np.arange(1.0, 31.0))
+
+
+def test_lines_held_as_attributes_are_the_lines_backtrader_reads():
+    """A started ArrayData holds its lines (and the lines' per-bar methods) as attributes: each is
+    the object Backtrader's own lookup (``LineSeries.__getattr__``) gives, and no name the class
+    defines is shadowed."""
+    idx = pd.bdate_range("2022-01-03", periods=5)
+    frame = pd.DataFrame({"Open": 1.0, "High": 2.0, "Low": 0.5, "Close": 1.5, "Volume": 10.0}, index=idx)
+    feed = ArrayData(dataname=frame, name="A")
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(feed)
+    cerebro.addstrategy(Record)
+    cerebro.run()
+    names = [*feed.lines.getlinealiases(), *ArrayData._LINES_METHODS]
+    assert {"close", "datetime", "tradable", "buflen"} <= set(names) <= set(vars(feed))
+    for name in names:
+        held, looked_up = getattr(feed, name), bt.LineSeries.__getattr__(feed, name)
+        assert held is looked_up or (inspect.ismethod(held) and held == looked_up), name  # the same objects
+
+    class WithOwn(ArrayData):
+        def volume(self):  # a class that defines a line's name keeps its own attribute
+            return "own"
+
+    own = WithOwn(dataname=frame, name="B")
+    own._hold_lines()
+    assert "volume" not in vars(own) and own.volume() == "own" and "close" in vars(own)
 
 
 def test_missing_columns_and_non_frames_are_clear_errors():
