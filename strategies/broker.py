@@ -225,10 +225,11 @@ class FastBroker(bt.brokers.BackBroker):
                            trailamount, trailpercent, parent, transmit, histnotify, _checksubmit, kwargs)
 
     def submit(self, order, check=True):
-        d, p = order.__dict__, order.p
-        for name in _HOISTED:  # the same value ``order.<name>`` reads, found without the miss
-            if name not in d:
-                d[name] = getattr(p, name)
+        if not isinstance(order, _FastInit):  # FastBroker's own orders copied their params when made
+            d, p = order.__dict__, order.p
+            for name in _HOISTED:  # the same value ``order.<name>`` reads, found without the miss
+                if name not in d:
+                    d[name] = getattr(p, name)
         return super().submit(order, check)
 
     def notify(self, order):
