@@ -480,13 +480,13 @@ def _lstm(res: dict) -> list[str]:
         inf = li.get("inference")
         if inf:
             out += [f"The strategy's allocation step (`_decide`: the price window, `LSTMAllocator.allocate_values` "
-                    "with the numpy features of `feature_tail`, the weight check), median "
+                    "with the features carried on from the previous bar by `FeatureStream`, the weight check), median "
                     f"{_f(inf['decide_us'], 0)} us "
                     f"per bar, against the network's raw forward on one fixed window (`logits`, inference mode, to "
                     f"numpy), median {_f(inf['forward_us'], 0)} us: {_f(inf['ratio'])}x (goal <= {GOALS['forward']}). "
                     f"Per repeat, forward: {inf['runs_forward_us']} us; allocation step: {inf['runs_decide_us']} us. "
-                    "The forward is timed warm and alone; inside the strategy the features' numpy work and the "
-                    "network's weights compete for the same caches.", ""]
+                    "The forward is timed warm and alone; inside the strategy Backtrader's per-bar work between two "
+                    "forwards leaves the network's caches cold.", ""]
             if inf.get("forward_in_situ_us") is not None:
                 out += _table(["the network's forward, timed", "median us", "/ warm alone"], [
                     ["warm and alone (the goal's reference)", _f(inf["forward_us"], 0), "1.00"],

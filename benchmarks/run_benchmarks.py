@@ -305,10 +305,12 @@ def findings(res: dict) -> list[str]:
             verdict = "meets" if inf["ratio"] <= GOALS["forward"] else "misses"
             out.append(f"- **LSTM allocation step vs the raw forward**: {inf['decide_us']:.0f} us per bar inside the "
                        f"strategy against {inf['forward_us']:.0f} us for the network alone, {inf['ratio']:.2f}x; this "
-                       f"{verdict} the goal (<= {GOALS['forward']}). The features are numpy (`feature_tail`, equal to "
-                       "the offline pandas features to 1e-9) and the strategy hands `allocate_values` a view of its "
-                       "price buffer, no DataFrame; what is left is the numpy work of the features and the weight "
-                       "check, and the cache misses that work causes the network.")
+                       f"{verdict} the goal (<= {GOALS['forward']}). The strategy hands `allocate_values` a view of "
+                       "its price buffer, no DataFrame, and the features are carried on from the previous bar "
+                       "(`allocators/lstm/stream.py:FeatureStream`: only the new row is computed, in Python floats; "
+                       "equal to a fresh `feature_tail` to 1e-12 and to the offline pandas features to 1e-9); what is "
+                       "left beside the forward is that row, the window checks, the softmax and the weight check, and "
+                       "the cache misses the bar's work between two forwards causes the network.")
             if inf.get("forward_in_situ_us") is not None:
                 out[-1] += (" Timed where `allocate_values` runs it (`infer_logits`, the same kernel and output), "
                             "the forward takes "
@@ -489,7 +491,9 @@ def changes(res: dict) -> list[str]:
         "next to its `allocate` (the LSTM, EqualWeight, FixedWeights and BuyAndHold do) gets a view of the "
         "strategy's price buffer and returns an array, with no DataFrame or Series per bar; the LSTM's features "
         "are numpy (`allocators/lstm/features.py:feature_tail`, equal to the offline pandas features to 1e-9) "
-        "and its weights are `allocate`'s bit for bit. A subclass "
+        "and, from one daily decision to the next, carried on one row at a time (`allocators/lstm/stream.py`: "
+        "`FeatureStream`, equal to `feature_tail` to 1e-12; its weights equal `allocate`'s to 1e-6 (tested), bit for "
+        "bit on a fresh window). A subclass "
         "that overrides `allocate` alone keeps the DataFrame path.",
         "- `strategies/records.py`: `bars`, `rebalances` and `fills` are stored column-wise (float arrays, shared "
         "objects) and read as the lists of dicts they replace, about a tenth of the memory per row; the strategy "

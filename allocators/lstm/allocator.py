@@ -33,6 +33,7 @@ from bt_lstm_mvo.allocators.lstm.features import (
     windows,
 )
 from bt_lstm_mvo.allocators.lstm.model import LSTMPolicy, cap_weights, check_cap
+from bt_lstm_mvo.allocators.lstm.stream import FeatureStream
 from bt_lstm_mvo.allocators.lstm.training import mean_epoch_seconds, resolve_device, seeded, train_policy
 from bt_lstm_mvo.errors import AllocationError, ConfigError, DataError
 
@@ -214,8 +215,10 @@ class LSTMAllocator(Allocator):
     def allocate_values(self, values: np.ndarray, columns, dates=None) -> np.ndarray:
         """:meth:`allocate` without pandas (the strategy's per-bar path): ``values`` are the close
         prices (rows = dates, oldest first; columns = ``columns``), ``dates`` their dates (only for
-        ``last_features_``). Returns the same weights as ``allocate`` on that frame, bit for bit, as
-        an array in ``columns`` order."""
+        ``last_features_``). Returns ``allocate``'s weights on that frame as an array in ``columns``
+        order: bit for bit on a fresh window; when the window continues the previous call's by one
+        row, from a :class:`~bt_lstm_mvo.allocators.lstm.stream.FeatureStream` (only the new feature
+        row computed; the features equal to rounding, so a weight can differ in about its 7th digit)."""
         self._check_fitted()
         known = self.__dict__.get("_order_of")
         if known is not None and known[0] is columns and known[1] is self.assets_:
@@ -233,10 +236,17 @@ class LSTMAllocator(Allocator):
         recent = np.asarray(values, dtype=float)[-self.lookback :]
         if order is not None:
             recent = recent[:, order]
-        self._check_rows(len(recent))
-        if recent.ndim != 2 or not recent.min() > 0 or not np.isfinite(recent.max()):  # NaN fails min() > 0
-            validate_prices(pd.DataFrame(recent, columns=self.assets_), "LSTMAllocator.allocate")  # its message
-        weights = self._weights(recent, None if dates is None else np.asarray(dates)[-len(recent):])
+        stream = self.__dict__.get("_stream")
+        if (stream is None or recent.ndim != 2 or not stream.serves(self.feature_spec, self.scaler_)
+                or not stream.advance(recent)):
+            self.__dict__["_stream"] = None
+            self._check_rows(len(recent))
+            if recent.ndim != 2 or not recent.min() > 0 or not np.isfinite(recent.max()):  # NaN fails min() > 0
+                validate_prices(pd.DataFrame(recent, columns=self.assets_), "LSTMAllocator.allocate")  # its message
+            stream = self.__dict__["_stream"] = FeatureStream(self.feature_spec, self.scaler_, recent)
+        window = self.feature_spec.window
+        weights = self._forward(stream.scaled32, stream.scaled,
+                                None if dates is None else np.asarray(dates)[-window:], copy=True)
         if order is None:
             return weights
         out = np.empty_like(weights)
@@ -259,14 +269,19 @@ class LSTMAllocator(Allocator):
         """Features of the last window (numpy, :func:`feature_tail`) -> scaler -> network -> weights."""
         window = self.feature_spec.window
         scaled = self.scaler_.transform(feature_tail(recent, self.feature_spec, window))
-        x = torch.from_numpy(scaled.astype(np.float32)[None])
+        return self._forward(scaled.astype(np.float32), scaled, None if dates is None else dates[-window:])
+
+    def _forward(self, scaled32: np.ndarray, scaled: np.ndarray, dates, copy: bool = False) -> np.ndarray:
+        """The network on one scaled input window (float32 for the network; float64 kept for
+        ``last_features_``, copied when ``copy``: a stream's view changes on its next bar) -> weights."""
+        x = torch.from_numpy(scaled32[None])
         on_cpu = self.device_ is None or self.device_.type == "cpu"
         if not on_cpu:
             x = x.to(self.device_)
         with torch.inference_mode():
             out = self.model_.infer_logits(x)[0]
             logits = (out if on_cpu else out.to("cpu")).numpy()
-        self._last_window = (scaled, None if dates is None else dates[-window:])
+        self._last_window = (scaled.copy() if copy else scaled, dates)
         return self._finalise(logits)
 
     @property
@@ -288,11 +303,13 @@ class LSTMAllocator(Allocator):
 
     def _finalise(self, logits: np.ndarray) -> np.ndarray:
         """The network's (float32) logits -> softmax and cap in float64, so the cap holds exactly."""
-        z = logits.astype(np.float64)
-        if not math.isfinite(z.sum()):  # a NaN or an inf anywhere (float32 logits cannot overflow the sum)
+        z = logits.tolist()  # float32 -> float (exact); a handful of values: Python floats, not numpy calls
+        if not math.isfinite(sum(z)):  # a NaN or an inf anywhere (float32 logits cannot overflow the sum)
             raise AllocationError(f"LSTMAllocator.allocate: the network produced non-finite logits {logits}")
-        w = np.exp(z - z.max())
-        w /= w.sum()
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        total = sum(e)
+        w = np.array([v / total for v in e])
         if self.config.max_weight is not None:
             w = cap_weights(torch.from_numpy(w), self.config.max_weight).numpy()
         return w

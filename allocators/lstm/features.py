@@ -232,6 +232,13 @@ def feature_tail(prices: np.ndarray, spec: FeatureSpec, rows: int) -> np.ndarray
     numpy calls. ``prices``: finite, > 0, at least ``rows + spec.vol_window`` rows (``spec.min_rows``
     for ``rows = spec.window``).
     """
+    return _tail(prices, spec, rows)[0]
+
+
+def _tail(prices: np.ndarray, spec: FeatureSpec, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`feature_tail`, and the smoothed gains beside minus the smoothed losses at the last
+    row (``2 * assets``: the state a :class:`~bt_lstm_mvo.allocators.lstm.stream.FeatureStream`
+    carries on)."""
     prices = np.asarray(prices, dtype=float)
     n, k = prices.shape
     width = spec.vol_window
@@ -266,7 +273,7 @@ def feature_tail(prices: np.ndarray, spec: FeatureSpec, rows: int) -> np.ndarray
     var = np.einsum("rwk,rwk->rk", dev, dev)
     var /= width - 1
     np.sqrt(var, out=out[:, :, 2])
-    return out.reshape(rows, k * len(FEATURE_NAMES))
+    return out.reshape(rows, k * len(FEATURE_NAMES)), smooth[-1]
 
 
 def compute_features(prices: pd.DataFrame, spec: FeatureSpec | None = None) -> pd.DataFrame:

@@ -110,7 +110,9 @@ class LSTMPolicy(nn.Module):
         if zeros is None or zeros[0] != key:
             h0 = torch.zeros(lstm.num_layers, x.shape[0], lstm.hidden_size, dtype=x.dtype, device=x.device)
             zeros = self.__dict__["_zero_state"] = (key, (h0, h0))  # torch.lstm does not write to it
-        params = [p for layer in lstm.all_weights for p in layer]
+        params = getattr(lstm, "_flat_weights", None)  # what nn.LSTM.forward passes torch.lstm (kept current
+        if params is None:  # by nn.RNNBase on .to() and on new weights); the public list otherwise
+            params = [p for layer in lstm.all_weights for p in layer]
         _, h_n, _ = torch.lstm(x, zeros[1], params, lstm.bias, lstm.num_layers, 0.0, False, False,
                                lstm.batch_first)
         return F.linear(h_n[-1], self.fc.weight, self.fc.bias)  # dropout is the identity in eval mode
