@@ -25,6 +25,7 @@ else (a ``TypeError``, ``KeyError``...) is a bug and propagates.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -113,8 +114,12 @@ def weights_array(weights, assets: pd.Index, source: str = "allocator") -> np.nd
         values = None
     if values is not None and values.shape == (len(assets),) and len(values):
         # two reductions decide it: a NaN or inf makes the sum non-finite (or the min fail the test)
-        low, total = float(values.min()), float(values.sum())
-        if low >= -WEIGHT_TOL and np.isfinite(total) and total <= 1.0 + 1e-6:
+        if len(values) < 8:  # Python floats: numpy sums fewer than 8 values in this same order
+            listed = values.tolist()
+            low, total = min(listed), sum(listed)
+        else:
+            low, total = float(values.min()), float(values.sum())
+        if low >= -WEIGHT_TOL and math.isfinite(total) and total <= 1.0 + 1e-6:
             w = values.copy() if low >= 0.0 else np.maximum(values, 0.0)
             if low < 0.0:
                 total = float(w.sum())

@@ -279,8 +279,8 @@ class LSTMAllocator(Allocator):
         if not on_cpu:
             x = x.to(self.device_)
         with torch.inference_mode():
-            out = self.model_.infer_logits(x)[0]
-            logits = (out if on_cpu else out.to("cpu")).numpy()
+            out = self.model_.infer_logits(x)
+            logits = (out if on_cpu else out.to("cpu")).numpy()[0]  # numpy's index, not one more torch op
         self._last_window = (scaled.copy() if copy else scaled, dates)
         return self._finalise(logits)
 
