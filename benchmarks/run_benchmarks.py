@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project's packages im
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import cases  # noqa: E402
-from benchmarks.report import GOALS, render, shipped_sweep_measured  # noqa: E402
+from benchmarks.report import GOALS, fastest_repeat_ratio, render, shipped_sweep_measured  # noqa: E402
 from benchmarks.timing import CPUWatch, machine_info  # noqa: E402
 from bt_lstm_mvo.malloc import DEFAULT_KEEP_MIB, keep_freed_memory  # noqa: E402
 
@@ -302,11 +302,20 @@ def findings(res: dict) -> list[str]:
         out.append(text)
         inf = li.get("inference")
         if inf:
-            verdict = "meets" if inf["ratio"] <= GOALS["forward"] else "misses"
+            fastest = fastest_repeat_ratio(inf)
+            met = inf["ratio"] <= GOALS["forward"] and (fastest is None or fastest[0] <= GOALS["forward"])
+            verdict = "meets" if met else "misses"
+            spread = ""
+            if fastest is not None:
+                spread = (f" Over the fastest repeat of each ({fastest[1]:.0f} us against {fastest[2]:.0f} us) it is "
+                          f"{fastest[0]:.2f}x; the forward's repeats were {inf['runs_forward_us']} us")
+                spread += (", so a slow phase of the machine moved the ratio of medians: both must meet the goal."
+                           if (fastest[0] <= GOALS["forward"]) != (inf["ratio"] <= GOALS["forward"]) else ".")
             out.append(f"- **LSTM allocation step vs the raw forward**: {inf['decide_us']:.0f} us per bar inside the "
-                       f"strategy against {inf['forward_us']:.0f} us for the network alone, {inf['ratio']:.2f}x; this "
-                       f"{verdict} the goal (<= {GOALS['forward']}). The strategy hands `allocate_values` a view of "
-                       "its price buffer, no DataFrame, and the features are carried on from the previous bar "
+                       f"strategy against {inf['forward_us']:.0f} us for the network alone, {inf['ratio']:.2f}x "
+                       f"(medians).{spread} This {verdict} the goal (<= {GOALS['forward']}). The strategy hands "
+                       "`allocate_values` a view of its price buffer, no DataFrame, and the features are carried on "
+                       "from the previous bar "
                        "(`allocators/lstm/stream.py:FeatureStream`: only the new row is computed, in Python floats; "
                        "equal to a fresh `feature_tail` to 1e-12 and to the offline pandas features to 1e-9); what is "
                        "left beside the forward is that row, the window checks, the softmax and the weight check, and "
@@ -319,7 +328,7 @@ def findings(res: dict) -> list[str]:
                             f"{inf['forward_cold_us']:.0f} us), so the step is "
                             f"{inf['ratio_vs_in_situ']:.2f}x the forward as it runs inside the strategy.")
                 gap = inf["decide_us"] - inf["forward_us"]
-                if inf["ratio"] > GOALS["forward"] and gap > 0:
+                if not met and gap > 0:
                     share = (inf["forward_in_situ_us"] - inf["forward_us"]) / gap
                     out[-1] += (f" {share:.0%} of the gap to the warm forward is the forward itself running slower "
                                 "inside the strategy (caches filled by Backtrader's per-bar work in between)")

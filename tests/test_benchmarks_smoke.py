@@ -281,3 +281,12 @@ def test_paper_config_variants_validate(data_dir):
     cfg = cases._paper_config({"lstm": {"kind": "lstm", "seeds": [0]}}, data_dir,
                               sweep={"strategy": "lstm", "grid": {"params.lambda_penalty": [0, 50]}}, benchmarks=False)
     assert cfg.analysis.alpha_pair is None and list(cfg.strategies) == ["lstm"]
+
+
+def test_fastest_repeat_ratio_is_the_fastest_step_over_the_fastest_forward():
+    from benchmarks.report import fastest_repeat_ratio
+
+    inf = {"runs_forward_us": [242, 250, 141, 255, 150], "runs_decide_us": [457, 468, 338, 337, 342]}
+    assert fastest_repeat_ratio(inf) == (337 / 141, 337.0, 141.0)
+    assert fastest_repeat_ratio({"runs_forward_us": [], "runs_decide_us": [1]}) is None
+    assert fastest_repeat_ratio({}) is None
