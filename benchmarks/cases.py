@@ -756,7 +756,10 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
     ``long_bars`` rows, interleaved; (b) a pre-fitted LSTM strategy (daily rebalance, no refit)
     runs on the short and on the long market, trading only the last ``trade_bars`` bars, and the
     median CPU time (``time.thread_time``; torch runs on this one thread) of its ``next`` over
-    those bars is compared.
+    those bars is compared; (c) the allocation step (``_decide``) of those runs against the raw
+    forward, warm and alone, against the forward timed inside the strategy, and against the step of a
+    run whose ``allocate_values`` is the network alone on a fixed window (``network_step``: the least
+    the step costs on this kernel; ``features_us``, the rest, is what the features and checks add).
     """
     import torch
 
@@ -818,8 +821,16 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             in_situ.append(time.thread_time() - t0)
             return out
 
+        # the allocation step with the network alone: allocate_values replaced by its forward (``_forward``:
+        # to torch, infer_logits, softmax) on the fixed window, no features, so the step's floor on this kernel
+        fixed64 = x_fixed[0].numpy().astype(float)
+        fixed32 = x_fixed[0].numpy()
+
+        def network_only(values, columns, dates=None):
+            return alloc._forward(fixed32, fixed64, None, copy=True)
+
         per_bar = {"short": [], "long": []}
-        decide, forward, forward_cold, forward_in_situ = [], [], [], []
+        decide, forward, forward_cold, forward_in_situ, network_step = [], [], [], [], []
         for _ in range(strategy_repeats):  # forward, strategy runs and their decision steps interleaved
             forward.append(raw_forward())
             forward_cold.append(raw_forward(cold=True))
@@ -832,16 +843,25 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
                 per_bar[key].append(median(bars))
                 decide.append(median(steps))
                 forward_in_situ.append(median(in_situ[-len(steps):]))
+            alloc.allocate_values = network_only  # an instance attribute, removed below
+            try:
+                network_step.append(median(strategy_run(short_bars)[1]))
+            finally:
+                del alloc.allocate_values
         strategy = {"short_us": median(per_bar["short"]) * 1e6, "long_us": median(per_bar["long"]) * 1e6,
                     "trade_bars": trade_bars, "repeats": strategy_repeats,
                     "runs_us": {k: [round(v * 1e6) for v in vs] for k, vs in per_bar.items()}}
         strategy["ratio"] = ratio(strategy["long_us"], strategy["short_us"])
         forward_us, decide_us = median(forward) * 1e6, median(decide) * 1e6
         cold_us, in_situ_us = median(forward_cold) * 1e6, median(forward_in_situ) * 1e6
+        network_us = median(network_step) * 1e6
         inference = {"forward_us": forward_us, "decide_us": decide_us, "ratio": ratio(decide_us, forward_us),
                      "forward_cold_us": cold_us, "forward_in_situ_us": in_situ_us,
                      "ratio_vs_in_situ": ratio(decide_us, in_situ_us),
                      "in_situ_vs_forward": ratio(in_situ_us, forward_us),
+                     "network_step_us": network_us, "network_step_vs_forward": ratio(network_us, forward_us),
+                     "features_us": decide_us - network_us,
+                     "runs_network_step_us": [round(v * 1e6) for v in network_step],
                      "cold_cache_mib": COLD_CACHE_BYTES / 2**20,
                      "runs_forward_us": [round(v * 1e6) for v in forward],
                      "runs_forward_cold_us": [round(v * 1e6) for v in forward_cold],

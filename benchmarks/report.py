@@ -113,6 +113,11 @@ def summary_rows(res: dict) -> list[list]:
                              _f(inf["ratio_vs_in_situ"]), "report only", "-",
                              f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (forward alone "
                              f"after reading {_f(inf['cold_cache_mib'], 0)} MiB: {_f(inf['forward_cold_us'], 0)} us)"])
+            if inf.get("network_step_us") is not None:
+                rows.append(["LSTM allocation step with the network alone (a fixed window, no features) / raw network "
+                             "forward", _f(inf["network_step_vs_forward"]), "report only", "-",
+                             f"{_f(inf['network_step_us'], 0)} us vs {_f(inf['forward_us'], 0)} us; the features and "
+                             f"checks add {_f(inf['features_us'], 0)} us"])
     lt = res.get("lstm_training")
     if lt:
         runs = lt["runs"]
@@ -512,11 +517,17 @@ def _lstm(res: dict) -> list[str]:
                     ["inside the strategy, as `allocate_values` runs it (`infer_logits`)",
                      _f(inf["forward_in_situ_us"], 0),
                      _f(inf["in_situ_vs_forward"])],
+                ] + ([["the allocation step with the network alone (`_forward` on a fixed window, no features)",
+                       _f(inf["network_step_us"], 0), _f(inf["network_step_vs_forward"])]]
+                     if inf.get("network_step_us") is not None else []) + [
                     ["the whole allocation step inside the strategy", _f(inf["decide_us"], 0), _f(inf["ratio"])],
                 ])
                 out += [f"Per repeat, forward after the memory sweep: {inf['runs_forward_cold_us']} us; inside the "
                         f"strategy: {inf['runs_forward_in_situ_us']} us. The allocation step is "
-                        f"{_f(inf['ratio_vs_in_situ'])}x the forward as it runs inside the strategy.", ""]
+                        f"{_f(inf['ratio_vs_in_situ'])}x the forward as it runs inside the strategy."
+                        + (f" Per repeat, the step with the network alone: {inf['runs_network_step_us']} us; the "
+                           f"features, the window checks and the weight check add {_f(inf['features_us'], 0)} us to it."
+                           if inf.get("network_step_us") is not None else ""), ""]
         if s.get("runs_us"):
             out.append("Per-run medians of the strategy's per-bar cost (us), in run order: "
                        + "; ".join(f"{k} history: {', '.join(str(v) for v in vs)}" for k, vs in s["runs_us"].items())

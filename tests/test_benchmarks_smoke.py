@@ -197,8 +197,10 @@ def test_lstm_structure(results):
     li = results["lstm_inference"]
     assert _finite(li["allocate"]["ratio"]) and _finite(li["strategy"]["ratio"])
     inf = li["inference"]
-    for key in ("forward_us", "forward_cold_us", "forward_in_situ_us", "decide_us"):
+    for key in ("forward_us", "forward_cold_us", "forward_in_situ_us", "decide_us", "network_step_us"):
         assert _finite(inf[key]) and inf[key] > 0
+    assert len(inf["runs_network_step_us"]) == 1 and _finite(inf["network_step_vs_forward"])
+    assert inf["features_us"] == inf["decide_us"] - inf["network_step_us"]
     # the in-situ forward is part of the allocation step it was timed inside
     assert all(f < d for f, d in zip(inf["runs_forward_in_situ_us"], inf["runs_decide_us"], strict=True))
 
@@ -220,6 +222,7 @@ def test_report_renders(results):
     assert "200 x 6000 on the Backtrader engine: CPU / the issue's 520 s | 0.58" in text
     assert "python benchmarks/run_benchmarks.py" in text and "--quick" in text
     assert "not measured: sweep not available" in text
+    assert "LSTM allocation step with the network alone" in text  # the step's floor on this kernel, reported
     assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE)
 
 
