@@ -336,6 +336,7 @@ def findings(res: dict) -> list[str]:
                                 if inf["in_situ_vs_forward"] >= GOALS["forward"] else ".")
             if inf.get("network_step_us") is not None:
                 floor = inf["network_step_vs_forward"]
+                left = GOALS["forward"] * inf["forward_us"] - inf["network_step_us"]
                 out[-1] += (f" With `allocate_values` replaced by the network alone on a fixed window (the same "
                             "`_forward`: to torch, `infer_logits`, softmax; no features), the step costs "
                             f"{inf['network_step_us']:.0f} us, {floor:.2f}x the warm forward; the features and checks "
@@ -344,8 +345,7 @@ def findings(res: dict) -> list[str]:
                     out[-1] += (" The network alone inside the strategy is already over the goal, so only a "
                                 "cheaper kernel call, not the features, could meet it."
                                 if floor >= GOALS["forward"] else
-                                f" The goal leaves {GOALS['forward'] * inf['forward_us'] - inf['network_step_us']:.0f} us "
-                                "for the features and checks.")
+                                f" The goal leaves {left:.0f} us for the features and checks.")
     sw = res.get("sweep")
     if sw and sw.get("ok"):
         sec = sw["seconds"]
