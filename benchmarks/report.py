@@ -111,7 +111,7 @@ def summary_rows(res: dict) -> list[list]:
             if inf.get("forward_in_situ_us") is not None:
                 rows.append(["LSTM allocation step / its forward (the compiled kernel) timed inside the strategy",
                              _f(inf["ratio_vs_in_situ"]), "report only", "-",
-                             f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (PyTorch's forward alone "
+                             f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (forward alone "
                              f"after reading {_f(inf['cold_cache_mib'], 0)} MiB: {_f(inf['forward_cold_us'], 0)} us)"])
             if inf.get("kernel_us") is not None:
                 rows.append(["LSTM allocation step / the compiled kernel's own forward, warm and alone (the stricter "

@@ -331,8 +331,8 @@ def findings(res: dict) -> list[str]:
             if inf.get("forward_in_situ_us") is not None:
                 out[-1] += (" Timed where `allocate_values` runs it (the compiled kernel), "
                             "the forward takes "
-                            f"{inf['forward_in_situ_us']:.0f} us ({inf['in_situ_vs_forward']:.2f}x PyTorch's warm forward; "
-                            f"PyTorch's forward alone after reading {inf['cold_cache_mib']:.0f} MiB of other memory, "
+                            f"{inf['forward_in_situ_us']:.0f} us ({inf['in_situ_vs_forward']:.2f}x the warm forward; "
+                            f"alone after reading {inf['cold_cache_mib']:.0f} MiB of other memory, "
                             f"{inf['forward_cold_us']:.0f} us), so the step is "
                             f"{inf['ratio_vs_in_situ']:.2f}x the forward as it runs inside the strategy.")
                 gap = inf["decide_us"] - inf["forward_us"]
