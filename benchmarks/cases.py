@@ -794,11 +794,9 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             feature_array(px.iloc[:short_bars].to_numpy(), alloc.feature_spec)[-alloc.feature_spec.window:])
             .astype("float32")).unsqueeze(0)
         sweep = np.ones(COLD_CACHE_BYTES // 8)
-        fixed64 = x_fixed[0].numpy().astype(float)
-        fixed32 = x_fixed[0].numpy()
 
         def raw_forward(cold: bool = False):
-            """The PyTorch network alone on one fixed input window (``logits``, to numpy: the issue's raw forward);
+            """The network alone on one fixed input window, as ``allocate`` calls it (logits, to numpy);
             ``cold``: after reading ``COLD_CACHE_BYTES`` of other memory before each call (untimed), as
             Backtrader's per-bar work does between two bars."""
             with torch.inference_mode():
@@ -813,20 +811,9 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
                     times.append(time.thread_time() - t0)
             return median(times)
 
-        def kernel_forward():
-            """The compiled kernel ``allocate`` runs on the CPU, warm and alone on the same window."""
-            for _ in range(20):
-                alloc._window_logits(fixed32)
-            times = []
-            for _ in range(calls):
-                t0 = time.thread_time()
-                alloc._window_logits(fixed32)
-                times.append(time.thread_time() - t0)
-            return median(times)
-
-        # the forward as allocate runs it (the compiled kernel's logits), timed inside the strategy
+        # the forward as allocate runs it (infer_logits: the kernel and output of logits), timed inside the strategy
         in_situ: list[float] = []
-        inner = alloc._window_logits  # what allocate calls
+        inner = alloc.model_.infer_logits  # what allocate calls
 
         def timed_logits(x):
             t0 = time.thread_time()
@@ -835,24 +822,24 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
             return out
 
         # the allocation step with the network alone: allocate_values replaced by its forward (``_forward``:
-        # the kernel, softmax) on the fixed window, no features, so the step's floor on this kernel
+        # to torch, infer_logits, softmax) on the fixed window, no features, so the step's floor on this kernel
+        fixed64 = x_fixed[0].numpy().astype(float)
+        fixed32 = x_fixed[0].numpy()
 
         def network_only(values, columns, dates=None):
             return alloc._forward(fixed32, fixed64, None, copy=True)
 
         per_bar = {"short": [], "long": []}
         decide, forward, forward_cold, forward_in_situ, network_step = [], [], [], [], []
-        kernel = []
         for _ in range(strategy_repeats):  # forward, strategy runs and their decision steps interleaved
             forward.append(raw_forward())
-            kernel.append(kernel_forward())
             forward_cold.append(raw_forward(cold=True))
             for key, n in (("short", short_bars), ("long", long_bars)):
-                alloc._window_logits = timed_logits  # an instance attribute, removed below
+                alloc.model_.infer_logits = timed_logits  # an instance attribute, removed below
                 try:
                     bars, steps = strategy_run(n)
                 finally:
-                    del alloc._window_logits
+                    del alloc.model_.infer_logits
                 per_bar[key].append(median(bars))
                 decide.append(median(steps))
                 forward_in_situ.append(median(in_situ[-len(steps):]))
@@ -874,8 +861,6 @@ def lstm_inference(short_bars: int = 600, long_bars: int = 6000, n_assets: int =
                      "in_situ_vs_forward": ratio(in_situ_us, forward_us),
                      "network_step_us": network_us, "network_step_vs_forward": ratio(network_us, forward_us),
                      "features_us": decide_us - network_us,
-                     "kernel_us": median(kernel) * 1e6, "ratio_vs_kernel": ratio(decide_us, median(kernel) * 1e6),
-                     "runs_kernel_us": [round(v * 1e6) for v in kernel],
                      "runs_network_step_us": [round(v * 1e6) for v in network_step],
                      "cold_cache_mib": COLD_CACHE_BYTES / 2**20,
                      "runs_forward_us": [round(v * 1e6) for v in forward],

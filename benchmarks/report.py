@@ -109,15 +109,10 @@ def summary_rows(res: dict) -> list[list]:
                              _status(fastest[0], GOALS["forward"]),
                              f"{_f(fastest[1], 0)} us vs {_f(fastest[2], 0)} us"])
             if inf.get("forward_in_situ_us") is not None:
-                rows.append(["LSTM allocation step / its forward (the compiled kernel) timed inside the strategy",
+                rows.append(["LSTM allocation step / its forward (`infer_logits`) timed inside the strategy",
                              _f(inf["ratio_vs_in_situ"]), "report only", "-",
                              f"{_f(inf['decide_us'], 0)} us vs {_f(inf['forward_in_situ_us'], 0)} us (forward alone "
                              f"after reading {_f(inf['cold_cache_mib'], 0)} MiB: {_f(inf['forward_cold_us'], 0)} us)"])
-            if inf.get("kernel_us") is not None:
-                rows.append(["LSTM allocation step / the compiled kernel's own forward, warm and alone (the stricter "
-                             "reference)", _f(inf["ratio_vs_kernel"]), f"<= {GOALS['forward']}",
-                             _status(inf["ratio_vs_kernel"], GOALS["forward"]),
-                             f"{_f(inf['decide_us'], 0)} us vs {_f(inf['kernel_us'], 0)} us"])
             if inf.get("network_step_us") is not None:
                 rows.append(["LSTM allocation step with the network alone (a fixed window, no features) / raw network "
                              "forward", _f(inf["network_step_vs_forward"]), "report only", "-",
@@ -519,10 +514,7 @@ def _lstm(res: dict) -> list[str]:
                     ["warm and alone (the goal's reference)", _f(inf["forward_us"], 0), "1.00"],
                     [f"alone, after reading {_f(inf['cold_cache_mib'], 0)} MiB of other memory before each call",
                      _f(inf["forward_cold_us"], 0), _f(ratio_or_none(inf["forward_cold_us"], inf["forward_us"]))],
-                ] + ([["the compiled kernel `allocate` runs on the CPU (`allocators/lstm/kernel.py`), warm and alone",
-                       _f(inf["kernel_us"], 0), _f(ratio_or_none(inf["kernel_us"], inf["forward_us"]))]]
-                     if inf.get("kernel_us") is not None else []) + [
-                    ["inside the strategy, as `allocate_values` runs it (the compiled kernel)",
+                    ["inside the strategy, as `allocate_values` runs it (`infer_logits`)",
                      _f(inf["forward_in_situ_us"], 0),
                      _f(inf["in_situ_vs_forward"])],
                 ] + ([["the allocation step with the network alone (`_forward` on a fixed window, no features)",

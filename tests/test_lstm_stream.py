@@ -138,11 +138,11 @@ def test_a_failed_allocation_leaves_the_last_good_window_in_last_features():
     def failing(x):
         raise AllocationError("the network failed")
 
-    alloc._window_logits = failing  # fails after the stream moved on, before a window is recorded
+    alloc.model_.infer_logits = failing  # fails after the stream moved on, before a window is recorded
     try:
         with pytest.raises(AllocationError, match="the network failed"):
             alloc.allocate_values(values[601 - lb:601], prices.columns, prices.index.values[601 - lb:601])
     finally:
-        del alloc._window_logits
+        del alloc.model_.infer_logits
     after = alloc.last_features_  # the stream moved on; the recorded window did not
     assert after.index.equals(good.index) and np.array_equal(after.to_numpy(), good.to_numpy())

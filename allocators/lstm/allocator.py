@@ -142,7 +142,6 @@ class LSTMAllocator(Allocator):
             result = train_policy(model, x_train, y_train, cfg, x_val, y_val)
 
         self.model_, self.scaler_, self.assets_, self.device_ = model, scaler, assets, device
-        self.__dict__.pop("_packed", None)  # the kernel's weights are the old model's
         self._columns = feature_columns(assets)
         self.history_ = result.history
         self.train_seconds_per_epoch_ = mean_epoch_seconds(result.history)
@@ -274,30 +273,16 @@ class LSTMAllocator(Allocator):
 
     def _forward(self, scaled32: np.ndarray, scaled: np.ndarray, dates, copy: bool = False) -> np.ndarray:
         """The network on one scaled input window (float32 for the network; float64 kept for
-        ``last_features_``, copied when ``copy``: a stream's view changes on its next bar) -> weights.
-        On the CPU the compiled kernel (:mod:`~bt_lstm_mvo.allocators.lstm.kernel`) runs it; on
-        another device, PyTorch."""
+        ``last_features_``, copied when ``copy``: a stream's view changes on its next bar) -> weights."""
+        x = torch.from_numpy(scaled32[None])
         on_cpu = self.device_ is None or self.device_.type == "cpu"
-        if on_cpu:
-            logits = self._window_logits(scaled32)
-        else:
-            x = torch.from_numpy(scaled32[None]).to(self.device_)
-            with torch.inference_mode():
-                logits = self.model_.infer_logits(x).to("cpu").numpy()[0]
+        if not on_cpu:
+            x = x.to(self.device_)
+        with torch.inference_mode():
+            out = self.model_.infer_logits(x)
+            logits = (out if on_cpu else out.to("cpu")).numpy()[0]  # numpy's index, not one more torch op
         self._last_window = (scaled.copy() if copy else scaled, dates)
         return self._finalise(logits)
-
-    def _window_logits(self, scaled32: np.ndarray) -> np.ndarray:
-        """The kernel's logits on one window, its weights packed once per state of the parameters
-        (re-packed when any is replaced or changed in place: their identities and versions)."""
-        from bt_lstm_mvo.allocators.lstm import kernel  # numba only when the CPU path runs
-
-        params = tuple(self.model_.parameters())
-        key = tuple((id(p), p._version) for p in params)
-        packed = self.__dict__.get("_packed")
-        if packed is None or packed[0] != key:
-            packed = self.__dict__["_packed"] = (key, kernel.pack_weights(self.model_.lstm, self.model_.fc))
-        return kernel.window_logits(scaled32, packed[1])
 
     @property
     def last_features_(self) -> pd.DataFrame | None:
@@ -383,7 +368,6 @@ class LSTMAllocator(Allocator):
         model.to(device).eval()
         fit = meta.get("fit", {})
         self.model_, self.device_ = model, device
-        self.__dict__.pop("_packed", None)  # the kernel's weights are the old model's
         try:
             self.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
         except (KeyError, TypeError, ValueError) as exc:
